@@ -1,0 +1,133 @@
+"""Store tables (SQLAlchemy 2 declarative models). Schema changes go through Alembic migrations."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import (
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    """Declarative base of every flowplan table."""
+
+
+class Organisation(Base):
+    """A trust, ICB, STP, region, council, ... identified by its code."""
+
+    __tablename__ = "organisations"
+
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str | None] = mapped_column(String(255))
+    type: Mapped[str] = mapped_column(String(32), default="unknown")
+    parent_code: Mapped[str | None] = mapped_column(String(32), index=True)
+    valid_from: Mapped[date | None] = mapped_column(Date)
+    valid_to: Mapped[date | None] = mapped_column(Date)
+
+
+class OrgLink(Base):
+    """A weighted relation between two organisations (e.g. A&E activity attributed to a trust)."""
+
+    __tablename__ = "org_links"
+    __table_args__ = (UniqueConstraint("from_code", "to_code", "kind", name="uq_org_links"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    from_code: Mapped[str] = mapped_column(ForeignKey("organisations.code"), index=True)
+    to_code: Mapped[str] = mapped_column(ForeignKey("organisations.code"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    weight: Mapped[float] = mapped_column(Float)
+
+
+class Footprint(Base):
+    """A group of organisations that plans together: ICB, STP, SRG, unit of planning, region."""
+
+    __tablename__ = "footprints"
+
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str | None] = mapped_column(String(255))
+    type: Mapped[str] = mapped_column(String(32))
+
+
+class FootprintMember(Base):
+    """Membership of an organisation in a footprint."""
+
+    __tablename__ = "footprint_members"
+
+    footprint_code: Mapped[str] = mapped_column(
+        ForeignKey("footprints.code", ondelete="CASCADE"), primary_key=True
+    )
+    org_code: Mapped[str] = mapped_column(ForeignKey("organisations.code"), primary_key=True)
+
+
+class Population(Base):
+    """Resident or registered population of an organisation in a year, by age group."""
+
+    __tablename__ = "populations"
+
+    org_code: Mapped[str] = mapped_column(ForeignKey("organisations.code"), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    age_group: Mapped[str] = mapped_column(String(16), primary_key=True, default="all")
+    population: Mapped[float] = mapped_column(Float)
+    source: Mapped[str | None] = mapped_column(String(255))
+
+
+class Load(Base):
+    """One ingestion of one file. Every observation points to the load that wrote it."""
+
+    __tablename__ = "loads"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    file_name: Mapped[str] = mapped_column(String(512))
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    format: Mapped[str] = mapped_column(String(64))
+    source: Mapped[str] = mapped_column(String(512))
+    rows_read: Mapped[int] = mapped_column(Integer)
+    rows_written: Mapped[int] = mapped_column(Integer)
+    rows_unchanged: Mapped[int] = mapped_column(Integer)
+    rows_replaced: Mapped[int] = mapped_column(Integer)
+    rows_rejected: Mapped[int] = mapped_column(Integer)
+    warnings: Mapped[str] = mapped_column(Text, default="[]")
+    replace: Mapped[bool] = mapped_column(Boolean, default=False)
+    started_at: Mapped[datetime] = mapped_column(DateTime)
+    finished_at: Mapped[datetime] = mapped_column(DateTime)
+    who: Mapped[str] = mapped_column(String(128))
+
+
+class Series(Base):
+    """The key of a time series: organisation, measure, breakdown and grain."""
+
+    __tablename__ = "series"
+    __table_args__ = (
+        UniqueConstraint("org_code", "measure", "breakdown", "grain", name="uq_series_key"),
+        Index("ix_series_measure", "measure"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    org_code: Mapped[str] = mapped_column(ForeignKey("organisations.code"))
+    measure: Mapped[str] = mapped_column(String(64))
+    breakdown: Mapped[str] = mapped_column(String(255), default="all")
+    grain: Mapped[str] = mapped_column(String(16))
+
+
+class Observation(Base):
+    """One value of one series for one period (long format)."""
+
+    __tablename__ = "observations"
+
+    series_id: Mapped[int] = mapped_column(
+        ForeignKey("series.id", ondelete="CASCADE"), primary_key=True
+    )
+    period_start: Mapped[datetime] = mapped_column(DateTime, primary_key=True)
+    value: Mapped[float] = mapped_column(Float)
+    load_id: Mapped[int] = mapped_column(ForeignKey("loads.id"), index=True)

@@ -115,7 +115,8 @@ def _parse_date(text: str | None, option: str) -> date | None:
 def formats() -> None:
     """List every reader with the columns it expects."""
     table = Table(title="Published formats (flowplan ingest FORMAT FILE...)")
-    for col in ("format", "grain", "what", "expected columns", "measures"):
+    table.add_column("format", no_wrap=True)
+    for col in ("grain", "what", "expected columns", "measures"):
         table.add_column(col, overflow="fold")
     for fmt in FORMATS.values():
         table.add_row(
@@ -134,7 +135,8 @@ def formats() -> None:
     )
     out.print(table)
     ref = Table(title="Reference tables (read by the modelling commands; not stored as series)")
-    for col in ("name", "what", "expected columns"):
+    ref.add_column("name", no_wrap=True)
+    for col in ("what", "expected columns"):
         ref.add_column(col, overflow="fold")
     for spec in REFERENCE_TABLES.values():
         ref.add_row(spec.name, spec.title, ", ".join(spec.columns))

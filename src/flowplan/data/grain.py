@@ -38,7 +38,7 @@ def floor(stamps: pd.Series, grain: Grain) -> pd.Series:
     if grain is Grain.DAY:
         return day
     if grain is Grain.WEEK:
-        return day - pd.to_timedelta(day.dt.weekday, unit="D")
+        return day - pd.to_timedelta(day.dt.day_of_week, unit="D")
     if grain is Grain.MONTH:
         return ts.dt.to_period("M").dt.start_time
     return ts.dt.to_period("Q").dt.start_time

@@ -672,7 +672,10 @@ class Store:
         Raises:
             UsageError: bad type, no members, or the footprint exists and ``replace`` is False.
         """
-        self.load_footprints([(code, name, type_, m) for m in members], replace=replace)
+        codes = [m for m in members if m]
+        if not codes:
+            raise UsageError(f"footprint {code} has no members")
+        self.load_footprints([(code, name, type_, m) for m in codes], replace=replace)
 
     def load_footprints(
         self, rows: Sequence[tuple[str, str | None, str, str]], *, replace: bool = False

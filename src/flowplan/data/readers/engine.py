@@ -302,7 +302,7 @@ def read_table(fmt: TableFormat, path: Path, display: str | None = None) -> Pars
             small = _numeric(frame, check.smaller, display, problems)
         if large is None:
             large = _numeric(frame, check.larger, display, problems)
-        over = small > large
+        over = (small > large) & (large >= 0)  # a negative count is reported once, above
         if over.any():
             rule = f"{check.smaller} must not exceed {check.larger}"
             if check.flag_only:
@@ -316,7 +316,10 @@ def read_table(fmt: TableFormat, path: Path, display: str | None = None) -> Pars
                     )
                 )
             else:
-                detail = small.astype(str) + " > " + large.astype(str)
+                detail = pd.Series(
+                    [f"{a:g} > {b:g}" for a, b in zip(small, large, strict=True)],
+                    index=frame.index,
+                )
                 problems += _problems_at(display, over, check.smaller, rule, detail)
     for rate in fmt.rates:
         nums = _numeric(frame, rate.column, display, problems)

@@ -23,7 +23,7 @@ from flowplan.data.parsed import OBSERVATION_COLUMNS, ParsedFile, QuirkWarning, 
 from flowplan.data.readers.engine import _numeric, _problems_at, read_text_frame
 from flowplan.errors import DataValidationError, Problem, UsageError
 
-OFFSET = re.compile(r"(Z|[+-]\d{2}:?\d{2})$")
+OFFSET = re.compile(r"(?:Z|[+-]\d{2}:?\d{2})$")
 SOURCE = "local extract"
 
 

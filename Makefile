@@ -3,7 +3,7 @@
 #   make test   build .venv if needed, install, run lint (ruff), types (mypy) and the test suite
 #   make bench  run the benchmarks; results in bench/results/*.json
 
-PYTHON ?= python3.11
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed

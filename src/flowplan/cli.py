@@ -17,6 +17,7 @@ from typing import Annotated, Any, ParamSpec, TypeVar
 import pandas as pd
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -548,7 +549,7 @@ def series_show(
         for p, v in zip(frame["period_start"], frame["value"], strict=True):
             writer.writerow([_iso(p), repr(float(v)) if v % 1 else str(int(v))])
         return
-    table = Table(title=f"{org} {measure} [{bd}] by {used.value}")
+    table = Table(title=escape(f"{org} {measure} [{bd}] by {used.value}"))
     table.add_column("period_start")
     table.add_column("value", justify="right")
     table.add_column("periods combined", justify="right")

@@ -6,8 +6,10 @@ import os
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
+from flowplan.data.grain import Grain
 from flowplan.data.readers import read
 from flowplan.errors import UsageError
 from flowplan.store.store import Store
@@ -89,12 +91,20 @@ def run_demo(out_dir: Path, data_dir: Path | None, console: Console) -> Store:
     frame[["period_start", "value"]].assign(
         period_start=frame["period_start"].dt.date.astype(str)
     ).to_csv(example_csv, index=False)
-    quarterly, _, _ = store.read_series(EXAMPLE_ORG, "discharges", grain=None)
+    daily, _, _ = store.read_series(EXAMPLE_ORG, "discharges")
+    monthly, _, _ = store.read_series(EXAMPLE_ORG, "discharges", grain=Grain.MONTH)
     console.print(
-        f"example: {EXAMPLE_ORG} A&E attendances by {grain.value} [{breakdown}] "
-        f"{len(frame)} periods, latest {frame['value'].iloc[-1]:,.0f}; "
-        f"daily discharges {len(quarterly)} days"
+        f"example: {EXAMPLE_ORG} A&E attendances by {grain.value} {escape(f'[{breakdown}]')}: "
+        f"{len(frame)} months, latest {frame['value'].iloc[-1]:,.0f}; "
+        f"daily discharges: {len(daily):,} days"
     )
+    recent = Table(title=f"{EXAMPLE_ORG} discharges by month (sum of daily sitrep), last 6 months")
+    recent.add_column("month")
+    recent.add_column("discharges", justify="right")
+    recent.add_column("days reported", justify="right")
+    for p, v, n in monthly.tail(6).itertuples(index=False):
+        recent.add_row(p.strftime("%b %Y"), f"{v:,.0f}", str(n))
+    console.print(recent)
     console.print("\n[bold]Outputs[/bold]")
     console.print(f"  store:        {db_file.resolve()}")
     console.print(f"  example CSV:  {example_csv.resolve()}")

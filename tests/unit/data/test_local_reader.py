@@ -492,3 +492,27 @@ def test_non_canonical_measure_is_accepted_with_a_warning(tmp_path: Path) -> Non
 def test_canonical_measure_has_no_warning(tmp_path: Path) -> None:
     parsed = read(tmp_path, "arrived,n\n2024-05-01,2\n", value_column="n")
     assert parsed.warnings == []
+
+
+def test_garbage_among_offset_rows_is_reported_as_unparsable(tmp_path: Path) -> None:
+    text = csv_of("arrived", ["2024-06-30T23:30:00+00:00", "banana", "2024-06-30 23:30"])
+    assert problems_of(tmp_path, text, count_rows=True) == [
+        Problem(NAME, 3, "arrived", "timestamp does not parse (expected ISO 8601)", "banana"),
+        Problem(
+            NAME,
+            4,
+            "arrived",
+            "timestamp has no UTC offset while other rows have one",
+            "2024-06-30 23:30",
+        ),
+    ]
+
+
+def test_naive_time_in_the_spring_forward_gap_is_flagged(tmp_path: Path) -> None:
+    # 01:00-02:00 on 31 March 2024 does not exist in Europe/London; 01:30 on 27 October 2024
+    # exists twice (ambiguous, not flagged); 01:30 on 28 October is ordinary
+    text = csv_of("arrived", ["2024-03-31 01:30", "2024-10-27 01:30", "2024-10-28 01:30"])
+    parsed = read(tmp_path, text, count_rows=True, grain=Grain.HOUR)
+    gap = [w for w in parsed.warnings if "does not exist" in w.rule]
+    assert [(w.count, w.example) for w in gap] == [(1, "row 2")]
+    assert len(parsed.observations) == 3  # kept as written, never silently moved

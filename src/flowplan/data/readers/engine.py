@@ -481,6 +481,8 @@ def read_table(fmt: TableFormat, path: Path, display: str | None = None) -> Pars
 
     if fmt.leading_zero_measure and not observations.empty:
         warnings += _leading_zero_warnings(observations, fmt.leading_zero_measure)
+    if fmt.org_column and not observations.empty:
+        warnings += _early_end_warnings(observations)
 
     return ParsedFile(
         file=display,
@@ -513,6 +515,24 @@ def _leading_zero_warnings(observations: pd.DataFrame, measure: str) -> list[Qui
             measure,
             int(per_org.sum()),
             f"{first}: {int(per_org.iloc[0])} leading zero periods; {len(per_org)} organisations",
+        )
+    ]
+
+
+def _early_end_warnings(observations: pd.DataFrame) -> list[QuirkWarning]:
+    """Organisations whose reporting stops before the file's last period: codes retired by a
+    merger, a rename or a closure. Their history is kept; the analyst decides how to join it."""
+    last = observations.groupby("org_code")["period_start"].max()
+    ended = last[last < last.max()].sort_values()
+    if ended.empty:
+        return []
+    return [
+        QuirkWarning(
+            "organisations whose reporting ends before the file's last period "
+            "(merged, renamed or closed?)",
+            "",
+            len(ended),
+            f"{ended.index[0]} last reported {ended.iloc[0].date().isoformat()}",
         )
     ]
 

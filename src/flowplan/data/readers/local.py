@@ -95,13 +95,23 @@ def parse_local_times(
         parsed = pd.to_datetime(text[has_offset], utc=True, format=fmt, errors="coerce")
         utc.loc[has_offset] = parsed
         local.loc[has_offset] = parsed.dt.tz_convert(tz).dt.tz_localize(None).astype(local.dtype)
-        mixed = ~has_offset & text.notna()
-    naive = ~has_offset & text.notna() & ~mixed
+    naive = ~has_offset & text.notna()
     if naive.any():
         parsed_naive = pd.to_datetime(text[naive], format=fmt, errors="coerce")
-        local.loc[naive] = parsed_naive.astype(local.dtype)
+        if has_offset.any():
+            # a naive timestamp among offset-bearing ones is ambiguous; garbage is just garbage
+            mixed.loc[naive] = parsed_naive.notna()
+        else:
+            local.loc[naive] = parsed_naive.astype(local.dtype)
     bad = local.isna() & text.notna() & ~mixed
     return local, utc, bad, mixed
+
+
+def _ambiguous(naive: pd.Series, tz: str) -> pd.Series:
+    """Naive local times that occur twice (the repeated hour when the clocks go back)."""
+    early = naive.dt.tz_localize(tz, ambiguous=True, nonexistent="NaT")
+    late = naive.dt.tz_localize(tz, ambiguous=False, nonexistent="NaT")
+    return early.notna() & (early != late)
 
 
 def read_local_table(spec: LocalTable, path: Path, display: str | None = None) -> ParsedFile:
@@ -185,6 +195,21 @@ def read_local_table(spec: LocalTable, path: Path, display: str | None = None) -
     how = "size" if spec.count_rows else spec.agg.value
     agg = grouped.size().astype(float) if how == "size" else grouped.agg(how)
     first_row = rows.groupby(period).min()
+
+    naive_local = local[keep & utc.isna()]
+    if not naive_local.empty:
+        localized = naive_local.dt.tz_localize(spec.tz, nonexistent="NaT", ambiguous="NaT")
+        gap = localized.isna() & ~_ambiguous(naive_local, spec.tz)
+        if gap.any():
+            first = int(gap[gap].index[0]) + 2
+            warnings.append(
+                QuirkWarning(
+                    "local time that does not exist (clocks went forward; kept as written)",
+                    spec.time_column,
+                    int(gap.sum()),
+                    f"row {first}",
+                )
+            )
 
     if spec.grain is Grain.HOUR and utc[keep].notna().any():
         clock_hours = utc[keep].dt.floor("h").groupby(period).nunique()

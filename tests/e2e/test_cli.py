@@ -145,14 +145,29 @@ def test_dry_run(home: Path, tmp_path: Path) -> None:
 
 
 def test_series_and_orgs_commands(home: Path, public_data: Path) -> None:
-    assert run("ingest", "discharges", str(public_data / "nhs_england_operational" /
-                                          "england_trust_discharged_patients.csv"))[0] == 0
+    assert (
+        run(
+            "ingest",
+            "discharges",
+            str(public_data / "nhs_england_operational" / "england_trust_discharged_patients.csv"),
+        )[0]
+        == 0
+    )
     code, out, _ = run("series", "list", "--org", "RXN")
     assert code == 0
     assert "discharges" in out and "by_1700" in out and "1249" in out
     code, out, _ = run(
-        "series", "show", "RXN", "discharges", "--grain", "month", "--from", "2024-01-01",
-        "--to", "2024-03-01", "--csv",
+        "series",
+        "show",
+        "RXN",
+        "discharges",
+        "--grain",
+        "month",
+        "--from",
+        "2024-01-01",
+        "--to",
+        "2024-03-01",
+        "--csv",
     )
     assert code == 0
     lines = out.splitlines()
@@ -172,8 +187,16 @@ def test_series_and_orgs_commands(home: Path, public_data: Path) -> None:
 
 def test_footprints_populations_and_org_reference(home: Path, tmp_path: Path) -> None:
     code, out, _ = run(
-        "orgs", "footprint", "create", "QE1", "--type", "icb", "--members", "RXN,RXL",
-        "--name", "Lancashire and South Cumbria",
+        "orgs",
+        "footprint",
+        "create",
+        "QE1",
+        "--type",
+        "icb",
+        "--members",
+        "RXN,RXL",
+        "--name",
+        "Lancashire and South Cumbria",
     )
     assert code == 0 and "2 member(s)" in out
     fp = tmp_path / "fp.csv"
@@ -215,15 +238,26 @@ def test_generic_table_ingest(home: Path, tmp_path: Path) -> None:
         encoding="utf-8",
     )
     code, out, _ = run(
-        "ingest", "table", str(path), "--org", "RXN", "--measure", "ae_attendances",
-        "--time-col", "arrival_time", "--count-rows", "--grain", "day",
+        "ingest",
+        "table",
+        str(path),
+        "--org",
+        "RXN",
+        "--measure",
+        "ae_attendances",
+        "--time-col",
+        "arrival_time",
+        "--count-rows",
+        "--grain",
+        "day",
     )
     assert code == 0
     code, out, _ = run("series", "show", "RXN", "ae_attendances", "--csv")
     # 23:30 UTC on 30 March is 23:30 GMT; after the clocks go forward 23:30 UTC is 00:30 BST
     assert out == "period_start,value\n2024-03-30,1\n2024-03-31,1\n2024-04-01,1\n"
-    code, _, err = run("ingest", "table", str(path), "--org", "RXN", "--measure", "x",
-                       "--time-col", "arrival_time")
+    code, _, err = run(
+        "ingest", "table", str(path), "--org", "RXN", "--measure", "x", "--time-col", "arrival_time"
+    )
     assert (code, err.strip()) == (2, "give exactly one of --value-col COL or --count-rows")
 
 
@@ -234,8 +268,10 @@ def test_demo_builds_a_fresh_store(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     assert code == 0
     assert "853,941 observations" in out
     assert (out_dir / "flowplan.db").is_file()
-    assert (out_dir / "RXN_ae_attendances_monthly.csv").read_text().startswith(
-        "period_start,value\n2021-04-01,14756"
+    assert (
+        (out_dir / "RXN_ae_attendances_monthly.csv")
+        .read_text()
+        .startswith("period_start,value\n2021-04-01,14756")
     )
     code, out, _ = run("demo", "--out", str(out_dir))  # runs again from scratch
     assert code == 0 and "853,941 observations" in out

@@ -47,7 +47,9 @@ class ParsedFile:
         format: reader name.
         source: citation of the publisher / repository and licence.
         rows_read: data rows in the file (header excluded).
-        rows_rejected: rows that produced no observation because every value was missing.
+        rows_rejected: rows skipped because they carry neither an organisation code nor any
+            value (blank rows a publisher left in); rows with a code but missing values are
+            kept and their missing values counted in ``warnings``.
         observations: columns ``OBSERVATION_COLUMNS``; ``period_start`` naive local timestamps;
             ``row`` the line number the value came from.
         organisations: organisations named by the file (``ORGANISATION_COLUMNS``).

@@ -18,7 +18,7 @@ from flowplan.errors import DataValidationError, Problem
 Check = Callable[[pd.DataFrame, str, list[Problem]], pd.Series]
 
 
-def _integer(low: float, high: float) -> Check:
+def _integer(low: float, high: float, optional: bool = False) -> Check:
     def check(frame: pd.DataFrame, column: str, problems: list[Problem]) -> pd.Series:
         display = str(frame.attrs["file"])
         nums = _numeric(frame, column, display, problems)
@@ -32,9 +32,9 @@ def _integer(low: float, high: float) -> Check:
                 frame[column],
             )
         missing = frame[column].isna()
-        if missing.any():
+        if missing.any() and not optional:
             problems += _problems_at(display, missing, column, "value missing", frame[column])
-        return nums.astype("Int64")
+        return nums.where(~bad).astype("Int64")
 
     return check
 
@@ -88,14 +88,17 @@ def _hour_of_day(frame: pd.DataFrame, column: str, problems: list[Problem]) -> p
     """'6AM-7AM' → 6; '11PM-12AM' → 23. Each period must be one hour long."""
     display = str(frame.attrs["file"])
     parts = frame[column].str.upper().str.extract(HOUR_RANGE.pattern)
-    start = pd.to_numeric(parts[0], errors="coerce") % 12 + (parts[1] == "PM") * 12
-    end = pd.to_numeric(parts[2], errors="coerce") % 12 + (parts[3] == "PM") * 12
-    bad = start.isna() | ((end - start) % 24 != 1)
+    first = pd.to_numeric(parts[0], errors="coerce")
+    second = pd.to_numeric(parts[2], errors="coerce")
+    start = first % 12 + (parts[1] == "PM") * 12
+    end = second % 12 + (parts[3] == "PM") * 12
+    on_clock = first.between(1, 12) & second.between(1, 12)  # 12-hour clock: 1AM .. 12PM
+    bad = start.isna() | ~on_clock | ((end - start) % 24 != 1)
     if bad.any():
         problems += _problems_at(
             display, bad, column, "must be a one-hour period such as 6AM-7AM", frame[column]
         )
-    return start.astype("Int64")
+    return start.where(~bad).astype("Int64")
 
 
 @dataclass(frozen=True)
@@ -158,7 +161,7 @@ STRANDED = ReferenceTable(
         "medicallysafe": _integer(0, 1),
         "hcop": _integer(0, 1),
         "mental_health_care": _integer(0, 1),
-        "periods_of_previous_care": _integer(0, 1000),
+        "periods_of_previous_care": _integer(0, 1000, optional=True),
         "admit_date": _date("%d/%m/%Y"),
         "frailty_index": _text,
     },

@@ -24,7 +24,7 @@ HEADER = (
 
 
 def trust_ae(path: Path, rows: list[tuple[str, int, int, int, int, str]]) -> Path:
-    """A small file in the trust A&E format: (trust, attendances, >4h, admissions, DTA>4h, month)."""
+    """A small trust A&E file: (trust, attendances, >4h, admissions, DTA > 4h, month)."""
     lines = [f"{t},{a},{b},{e},{d},,,{m}\n" for t, a, b, e, d, m in rows]
     path.write_text(HEADER + "".join(lines), encoding="utf-8")
     return path
@@ -103,8 +103,10 @@ def test_conflicting_value_is_an_error_and_changes_nothing(store_url: str, tmp_p
     store = Store(store_url)
     store.ingest([read("trust_ae", trust_ae(tmp_path / "a.csv", BASE_ROWS))])
     before = snapshot(store)
-    changed = [("RXN", 14756, 2465, 3685, 1479, "April 2021"), ("RXN", 16000, 2700, 3800, 1500,
-               "May 2021")]
+    changed = [
+        ("RXN", 14756, 2465, 3685, 1479, "April 2021"),
+        ("RXN", 16000, 2700, 3800, 1500, "May 2021"),
+    ]
     with pytest.raises(StoreConflictError) as info:
         store.ingest([read("trust_ae", trust_ae(tmp_path / "b.csv", changed))])
     (problem,) = info.value.problems
@@ -137,8 +139,9 @@ def test_replace_overwrites_and_reattributes(store_url: str, tmp_path: Path) -> 
 def test_dry_run_writes_nothing(store_url: str, tmp_path: Path) -> None:
     store = Store(store_url)
     before = snapshot(store)
-    (report,) = store.ingest([read("trust_ae", trust_ae(tmp_path / "a.csv", BASE_ROWS))],
-                             dry_run=True)
+    (report,) = store.ingest(
+        [read("trust_ae", trust_ae(tmp_path / "a.csv", BASE_ROWS))], dry_run=True
+    )
     assert report.written == 12
     assert snapshot(store) == before
     assert store.organisations() == []
@@ -179,9 +182,7 @@ def test_daily_series_reaggregates_by_measure_kind(store_url: str, tmp_path: Pat
     weekly, _, _ = store.read_series("RXN", "discharges", breakdown="by_1700", grain=Grain.WEEK)
     assert weekly["value"].tolist() == [28.0]
     # averaged stocks: mean of (10, 20, 30) and of (40, 50, 60, 70)
-    stock, _, _ = store.read_series(
-        "RXN", "not_meeting_criteria_to_reside", grain=Grain.MONTH
-    )
+    stock, _, _ = store.read_series("RXN", "not_meeting_criteria_to_reside", grain=Grain.MONTH)
     assert stock["value"].tolist() == [20.0, 55.0]
     window, _, _ = store.read_series(
         "RXN", "discharges", start=date(2024, 2, 1), end=date(2024, 2, 2)
@@ -215,8 +216,15 @@ def test_organisation_names_and_parents_come_from_files(
     store_url: str, public_data: Path, tmp_path: Path
 ) -> None:
     store = Store(store_url)
-    head = (public_data / "england_rtt_new_clock_starts" /
-            "rtt_new_clock_starts_provider_specialty.csv").read_text().splitlines()[:3]
+    head = (
+        (
+            public_data
+            / "england_rtt_new_clock_starts"
+            / "rtt_new_clock_starts_provider_specialty.csv"
+        )
+        .read_text()
+        .splitlines()[:3]
+    )
     sample = tmp_path / "clock.csv"
     sample.write_text("\n".join(head) + "\n", encoding="utf-8")
     store.ingest([read("rtt_clock_starts", sample)])
@@ -227,8 +235,9 @@ def test_organisation_names_and_parents_come_from_files(
     london = store.organisation("Y56")
     assert (london["name"], london["type"], london["children"]) == ("London", "region", ["R1H"])
     # a later file without names keeps the stored name
-    store.ingest([read("trust_ae", trust_ae(tmp_path / "ae.csv", [("R1H", 5, 1, 1, 0,
-                                                                     "April 2021")]))])
+    store.ingest(
+        [read("trust_ae", trust_ae(tmp_path / "ae.csv", [("R1H", 5, 1, 1, 0, "April 2021")]))]
+    )
     assert store.organisation("R1H")["name"] == "BARTS HEALTH NHS TRUST"
 
 
@@ -247,8 +256,12 @@ def test_footprints(store_url: str) -> None:
     store = Store(store_url)
     store.create_footprint("QE1", "icb", ["RXN", "RXL"], "Lancashire and South Cumbria")
     assert store.footprints() == [
-        {"code": "QE1", "name": "Lancashire and South Cumbria", "type": "icb",
-         "members": ["RXL", "RXN"]}
+        {
+            "code": "QE1",
+            "name": "Lancashire and South Cumbria",
+            "type": "icb",
+            "members": ["RXL", "RXN"],
+        }
     ]
     assert store.organisation("RXN")["footprints"] == ["QE1"]
     with pytest.raises(UsageError, match="footprint QE1 exists; use --replace"):
@@ -263,12 +276,18 @@ def test_footprints(store_url: str) -> None:
 
 def test_populations(store_url: str) -> None:
     store = Store(store_url)
-    assert store.load_populations([("QE1", 2024, "all", 1_800_000.0, "ONS"),
-                                   ("QE1", 2024, "65+", 370_000.0, "ONS")]) == 2
-    assert store.organisation("QE1")["populations"] == [(2024, "65+", 370000.0),
-                                                         (2024, "all", 1800000.0)]
+    assert (
+        store.load_populations(
+            [("QE1", 2024, "all", 1_800_000.0, "ONS"), ("QE1", 2024, "65+", 370_000.0, "ONS")]
+        )
+        == 2
+    )
+    assert store.organisation("QE1")["populations"] == [
+        (2024, "65+", 370000.0),
+        (2024, "all", 1800000.0),
+    ]
     store.load_populations([("QE1", 2024, "all", 1_800_000.0, "ONS")])  # same value: fine
-    with pytest.raises(UsageError, match="stored as 1.8e\\+06; the file has 1.9e\\+06"):
+    with pytest.raises(UsageError, match=r"stored as 1.8e\+06; the file has 1.9e\+06"):
         store.load_populations([("QE1", 2024, "all", 1_900_000.0, "ONS")])
     store.load_populations([("QE1", 2024, "all", 1_900_000.0, "ONS")], replace=True)
     assert (2024, "all", 1900000.0) in store.organisation("QE1")["populations"]
@@ -279,8 +298,13 @@ def test_local_hourly_series_round_trip(store_url: str, tmp_path: Path) -> None:
     stamps = pd.date_range("2024-10-26 22:00", periods=6, freq="h", tz="UTC")
     path = tmp_path / "arrivals.csv"
     path.write_text("arrived\n" + "".join(f"{s.isoformat()}\n" for s in stamps), encoding="utf-8")
-    spec = LocalTable(org="RXN", measure="ae_attendances", time_column="arrived",
-                      count_rows=True, grain=Grain.HOUR)
+    spec = LocalTable(
+        org="RXN",
+        measure="ae_attendances",
+        time_column="arrived",
+        count_rows=True,
+        grain=Grain.HOUR,
+    )
     store.ingest([read_local_table(spec, path)])
     frame, grain, _ = store.read_series("RXN", "ae_attendances")
     assert grain is Grain.HOUR

@@ -338,7 +338,9 @@ def test_count_rows_matches_the_local_calendar_day(
     stamps = [i.isoformat() for i in instants]
     parsed = read(tmp_path, csv_of("arrived", stamps), count_rows=True, tz=tz)
 
-    local_days = pd.Series(pd.to_datetime(stamps, utc=True)).dt.tz_convert(tz).dt.date
+    local_days = (
+        pd.Series(pd.to_datetime(stamps, utc=True, format="ISO8601")).dt.tz_convert(tz).dt.date
+    )
     expected = {T(d): float(n) for d, n in local_days.value_counts().items()}
     assert series(parsed) == expected
 

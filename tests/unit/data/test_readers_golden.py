@@ -20,7 +20,6 @@ from flowplan.data.parsed import ParsedFile
 from flowplan.data.readers import FORMATS, read
 from flowplan.data.tables import REFERENCE_TABLES
 from flowplan.demo import BUNDLED_FILES
-from flowplan.errors import DataValidationError
 
 PUBLIC = Path(__file__).resolve().parents[3] / "data" / "public"
 FILES = dict(BUNDLED_FILES)
@@ -28,6 +27,9 @@ REL = 1e-9
 MISSING = "missing value (not reported; not stored)"
 SKIPPED = "rows with no organisation code and no values (skipped)"
 LEADING_ZERO = "zero values before the organisation started reporting (kept as published)"
+ENDED = (
+    "organisations whose reporting ends before the file's last period (merged, renamed or closed?)"
+)
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,7 @@ GOLDEN: dict[str, Golden] = {
             "emergency_admissions": 13493280.0,
         },
         counts={"ae_attendances": 12765, "ae_breaches_4h": 12765, "emergency_admissions": 12765},
+        warnings=[("", ENDED, 48)],
     ),
     # nhs_england_operational/england_trust_accidents_emergency.csv; 7,895 rows as stated in
     # data/public/nhs_england_operational/README.md
@@ -88,6 +91,7 @@ GOLDEN: dict[str, Golden] = {
         warnings=[
             ("attendances_over_4hours", MISSING, 354),
             ("emergency_admissions_over_4hours", MISSING, 1),
+            ("", ENDED, 7),
         ],
     ),
     # nhs_england_operational/england_icb_accidents_emergency.csv; 1,680 rows as stated in
@@ -156,6 +160,7 @@ GOLDEN: dict[str, Golden] = {
             ("paediatric_intensive_cared_beds_occupied", MISSING, 942),
             ("neonatal_intensive_care_bed_available", MISSING, 377),
             ("neonatal_intensive_care_bed_occupied", MISSING, 416),
+            ("", ENDED, 3),
         ],
     ),
     # nhs_england_operational/england_trust_discharged_patients.csv; 149,482 rows as stated in
@@ -178,6 +183,7 @@ GOLDEN: dict[str, Golden] = {
             ("discharged_between_1701_2359", MISSING, 97724),
             # RAJ 2 days, RDU 1, RJ6 2
             ("discharges", LEADING_ZERO, 5),
+            ("", ENDED, 4),
         ],
     ),
     # nhs_england_operational/england_trust_criteria_to_reside.csv; 149,482 rows as stated in
@@ -197,6 +203,7 @@ GOLDEN: dict[str, Golden] = {
             ("do_not_meet_criteria_to_reside", MISSING, 1274),
             # RDU 1 day, RJ6 2
             ("not_meeting_criteria_to_reside", LEADING_ZERO, 3),
+            ("", ENDED, 4),
         ],
     ),
     # nhs_england_operational/england_delayed_discharge_reasons.csv; 52,651 rows as stated in
@@ -210,7 +217,7 @@ GOLDEN: dict[str, Golden] = {
         last="2025-05-01",
         sums={"delayed_discharges": 106752.0},
         counts={"delayed_discharges": 52392},
-        warnings=[("delay_count", MISSING, 259)],
+        warnings=[("delay_count", MISSING, 259), ("", ENDED, 1)],
     ),
     # nhs_england_operational/england_rtt_flow_stp.csv; 2,478 rows as stated in
     # data/public/nhs_england_operational/README.md
@@ -287,6 +294,7 @@ GOLDEN: dict[str, Golden] = {
         last="2025-05-01",
         sums={"rtt_clock_starts": 98442922.0},
         counts={"rtt_clock_starts": 120432},
+        warnings=[("", ENDED, 19)],
     ),
     # england_kh03_overnight_beds_quarterly/england_overnight_beds_kh03.csv; 48 rows (2010/11 Q1
     # .. 2021/22 Q4) as stated in data/public/england_kh03_overnight_beds_quarterly/README.md
@@ -399,10 +407,21 @@ def test_warning_examples_name_the_first_row() -> None:
     assert trust["emergency_admissions_over_4hours"] == "row 598 (RTQ July 2021)"
     ga = parsed("ga_beds").warnings
     assert ga[0].example == "row 353 (RN3 June 2022)"
-    skipped = parsed("discharges").warnings[0]
-    assert skipped.example == "row 124225 (2025-01-01)"
-    leading = parsed("discharges").warnings[-1]
-    assert leading.example == "RAJ: 2 leading zero periods; 3 organisations"
+    discharges = {w.rule: w.example for w in parsed("discharges").warnings}
+    assert discharges[SKIPPED] == "row 124225 (2025-01-01)"
+    assert discharges[LEADING_ZERO] == "RAJ: 2 leading zero periods; 3 organisations"
+    # the organisation that stopped reporting first (RA4 stops on 2023-04-30 in the daily files)
+    assert discharges[ENDED] == "RA4 last reported 2023-04-30"
+    ended = {
+        fmt: {w.rule: w.example for w in parsed(fmt).warnings}[ENDED]
+        for fmt in ("trust_ae", "ga_beds", "delayed_discharge_reasons", "rtt_clock_starts")
+    }
+    assert ended == {
+        "trust_ae": "RTV last reported 2021-05-01",
+        "ga_beds": "RA4 last reported 2023-07-01",
+        "delayed_discharge_reasons": "RAP last reported 2024-12-01",
+        "rtt_clock_starts": "RA4 last reported 2023-03-01",
+    }
 
 
 def test_breakdowns() -> None:
@@ -450,6 +469,15 @@ def test_organisation_types_and_parents() -> None:
     (england,) = parsed("kh03_beds").organisations.itertuples(index=False)
     assert (england.code, england.name, england.type) == ("E92000001", "England", "country")
     assert parsed("rtt_overview").organisations["code"].tolist() == ["E92000001"]
+
+
+def test_rtt_overview_total_is_within_plus_over_18_weeks() -> None:
+    obs = parsed("rtt_overview").observations
+    wide = obs.pivot(index="period_start", columns="measure", values="value")
+    assert len(wide) == 202
+    total = wide["rtt_waiting_within_18w"] + wide["rtt_waiting_over_18w"]
+    assert (wide["rtt_waiting_list"] == total).all()
+    assert (wide["rtt_waiting_over_52w"] <= wide["rtt_waiting_over_18w"]).all()
 
 
 def test_kh03_quarters_are_financial() -> None:
@@ -518,15 +546,7 @@ def test_stranded() -> None:
     # rows (lines 701-769) leave periods_of_previous_care blank (the README types the column as
     # "object" for that reason).
     rel = "nhsr_los_and_stranded/stranded_data.csv"
-    try:
-        frame = reference("stranded", rel)
-    except DataValidationError as exc:
-        # Known defect in flowplan.data.tables.STRANDED: the column is checked as a required
-        # whole number, so the shipped file is rejected. Make sure nothing else is wrong with it.
-        assert [(p.row, p.column, p.rule) for p in exc.problems] == [
-            (line, "periods_of_previous_care", "value missing") for line in range(701, 770)
-        ]
-        pytest.xfail("stranded reader rejects the 69 blank periods_of_previous_care cells")
+    frame = reference("stranded", rel)
     assert len(frame) == 768
     assert frame["stranded.label"].value_counts().to_dict() == {
         "Not Stranded": 458,

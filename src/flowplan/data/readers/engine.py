@@ -31,8 +31,9 @@ from flowplan.errors import DataValidationError, Problem
 
 NA_VALUES = ["", "NA", "N/A", "NaN", "nan", "NULL", "null", "-"]
 
-# A period parser takes the text frame and returns (timestamps, bad-row mask, column to blame).
-PeriodParser = Callable[[pd.DataFrame], tuple[pd.Series, pd.Series, str]]
+# A period parser takes the text frame and returns (timestamps, bad-row mask, column to blame
+# on each row).
+PeriodParser = Callable[[pd.DataFrame], tuple[pd.Series, pd.Series, pd.Series]]
 
 
 @dataclass(frozen=True)
@@ -164,10 +165,10 @@ class TableFormat:
 def date_column(column: str, fmt: str) -> PeriodParser:
     """Period from one column written with a ``strptime`` format (e.g. ``%Y-%m-%d``, ``%B %Y``)."""
 
-    def parse(frame: pd.DataFrame) -> tuple[pd.Series, pd.Series, str]:
+    def parse(frame: pd.DataFrame) -> tuple[pd.Series, pd.Series, pd.Series]:
         text = frame[column]
         stamps = pd.to_datetime(text, format=fmt, errors="coerce")
-        return stamps, stamps.isna(), column
+        return stamps, stamps.isna(), pd.Series(column, index=frame.index)
 
     return parse
 
@@ -175,7 +176,7 @@ def date_column(column: str, fmt: str) -> PeriodParser:
 def financial_quarter(year_column: str, quarter_column: str) -> PeriodParser:
     """Period from a financial year ``2010/11`` and a quarter ``Q1``..``Q4`` (Q1 = April–June)."""
 
-    def parse(frame: pd.DataFrame) -> tuple[pd.Series, pd.Series, str]:
+    def parse(frame: pd.DataFrame) -> tuple[pd.Series, pd.Series, pd.Series]:
         year = frame[year_column].str.extract(r"^(\d{4})/(\d{2})$")
         quarter = frame[quarter_column].str.extract(r"^Q([1-4])$")[0]
         first = pd.to_numeric(year[0], errors="coerce")
@@ -188,7 +189,7 @@ def financial_quarter(year_column: str, quarter_column: str) -> PeriodParser:
             pd.DataFrame({"year": calendar_year, "month": month, "day": 1}).where(~bad),
             errors="coerce",
         )
-        blame = year_column if first.isna().any() else quarter_column
+        blame = pd.Series(quarter_column, index=frame.index).where(first.notna(), year_column)
         return stamps, bad, blame
 
     return parse
@@ -213,7 +214,12 @@ def read_text_frame(path: Path, display: str) -> pd.DataFrame:
         raise DataValidationError([Problem(display, 0, "", "file not found")])
     try:
         frame = pd.read_csv(
-            path, dtype=str, keep_default_na=False, na_values=NA_VALUES, encoding="utf-8-sig"
+            path,
+            dtype=str,
+            keep_default_na=False,
+            na_values=NA_VALUES,
+            encoding="utf-8-sig",
+            skip_blank_lines=False,
         )
     except pd.errors.EmptyDataError:
         raise DataValidationError([Problem(display, 1, "", "file is empty")]) from None
@@ -223,7 +229,8 @@ def read_text_frame(path: Path, display: str) -> pd.DataFrame:
     frame.columns = [str(c).strip() for c in frame.columns]
     for col in frame.columns:
         frame[col] = frame[col].str.strip()
-    return frame
+    # blank lines carry no data; dropping them keeps the index = line number - 2
+    return frame[frame.notna().any(axis=1)]
 
 
 def _problems_at(
@@ -393,13 +400,15 @@ def read_table(fmt: TableFormat, path: Path, display: str | None = None) -> Pars
     # period -----------------------------------------------------------------------------------
     assert fmt.parse_period is not None, f"format {fmt.name} has no period parser"
     stamps, bad_period, blame = fmt.parse_period(frame)
-    text_missing = frame[blame].isna()
-    unparsable = bad_period & ~text_missing & ~skip_rows
-    if unparsable.any():
-        problems += _problems_at(display, unparsable, blame, "date does not parse", frame[blame])
-    no_date = bad_period & text_missing & ~skip_rows
-    if no_date.any():
-        problems += _problems_at(display, no_date, blame, "date missing", frame[blame])
+    for column in blame[bad_period & ~skip_rows].unique():
+        here = bad_period & ~skip_rows & (blame == column)
+        text = frame[column]
+        if (here & text.notna()).any():
+            problems += _problems_at(
+                display, here & text.notna(), column, "date does not parse", text
+            )
+        if (here & text.isna()).any():
+            problems += _problems_at(display, here & text.isna(), column, "date missing", text)
     period = floor(stamps.where(~bad_period), fmt.grain)
 
     # measure from a category column ------------------------------------------------------------
@@ -422,7 +431,8 @@ def read_table(fmt: TableFormat, path: Path, display: str | None = None) -> Pars
 
     # duplicate keys ---------------------------------------------------------------------------
     keep = ~skip_rows
-    key = pd.DataFrame({"org": org, "period": period}, index=frame.index)
+    shown = period.dt.strftime("%Y-%m-%d %H:%M" if fmt.grain is Grain.HOUR else "%Y-%m-%d")
+    key = pd.DataFrame({"org": org, "period": shown}, index=frame.index)
     if breakdown_text is not None:
         key["breakdown"] = breakdown_text
     if row_measure is not None:
@@ -436,7 +446,8 @@ def read_table(fmt: TableFormat, path: Path, display: str | None = None) -> Pars
             .transform("min")
         )
         first_row.index = key[keep].index
-        described = key.astype(str).agg(" ".join, axis=1) + (
+        text_key = key.astype(object).where(key.notna(), "").astype(str)
+        described = text_key.agg(" ".join, axis=1) + (
             " (first on row " + (first_row.reindex(key.index) + 2).astype("Int64").astype(str) + ")"
         )
         problems += _problems_at(display, dup, "", "duplicate key in file", described)
@@ -523,7 +534,7 @@ def _early_end_warnings(observations: pd.DataFrame) -> list[QuirkWarning]:
     """Organisations whose reporting stops before the file's last period: codes retired by a
     merger, a rename or a closure. Their history is kept; the analyst decides how to join it."""
     last = observations.groupby("org_code")["period_start"].max()
-    ended = last[last < last.max()].sort_values()
+    ended = last[last < last.max()].sort_index().sort_values(kind="stable")
     if ended.empty:
         return []
     return [
@@ -590,9 +601,19 @@ def _read_links(
         problems += _problems_at(
             display, no_weight, link.weight_column, "value missing", frame[link.weight_column]
         )
-    dup = frame.duplicated([link.from_column, link.to_column])
+    pair = [link.from_column, link.to_column]
+    dup = frame.duplicated(pair)
     if dup.any():
-        described = frame[link.from_column] + " -> " + frame[link.to_column]
+        first = frame.reset_index().groupby(pair, dropna=False)["index"].transform("min")
+        first.index = frame.index
+        described = (
+            frame[link.from_column]
+            + " -> "
+            + frame[link.to_column]
+            + " (first on row "
+            + (first + 2).astype(str)
+            + ")"
+        )
         problems += _problems_at(display, dup, "", "duplicate key in file", described)
     if problems:
         problems.sort(key=lambda p: (p.row, p.column))

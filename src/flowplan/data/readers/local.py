@@ -111,7 +111,8 @@ def _ambiguous(naive: pd.Series, tz: str) -> pd.Series:
     """Naive local times that occur twice (the repeated hour when the clocks go back)."""
     early = naive.dt.tz_localize(tz, ambiguous=True, nonexistent="NaT")
     late = naive.dt.tz_localize(tz, ambiguous=False, nonexistent="NaT")
-    return early.notna() & (early != late)
+    twice: pd.Series = early.notna() & (early != late)
+    return twice
 
 
 def read_local_table(spec: LocalTable, path: Path, display: str | None = None) -> ParsedFile:

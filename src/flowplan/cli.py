@@ -230,37 +230,38 @@ def ingest(
 
 def _print_reports(reports: list[IngestReport], dry_run: bool) -> None:
     title = "Dry run: nothing written" if dry_run else "Ingested"
-    table = Table(title=title)
-    for col in (
-        "file",
-        "format",
-        "load",
-        "rows read",
-        "written",
-        "unchanged",
-        "replaced",
-        "rejected",
-        "series",
-        "periods",
-    ):
-        table.add_column(
-            col, justify="right" if col not in ("file", "format", "periods") else "left"
-        )
-    for r in reports:
-        period = f"{_iso(r.period[0])} .. {_iso(r.period[1])}" if r.period else "-"
-        table.add_row(
-            Path(r.file).name,
-            r.format,
-            "-" if dry_run else str(r.load_id),
-            f"{r.rows_read:,}",
-            f"{r.written:,}",
-            f"{r.unchanged:,}",
-            f"{r.replaced:,}",
-            f"{r.rows_rejected:,}",
-            f"{r.series:,}",
-            period,
-        )
-    out.print(table)
+    rows = [
+        {
+            "file": Path(r.file).name,
+            "format": r.format,
+            "load": "-" if dry_run else str(r.load_id),
+            "rows read": f"{r.rows_read:,}",
+            "written": f"{r.written:,}",
+            "unchanged": f"{r.unchanged:,}",
+            "replaced": f"{r.replaced:,}",
+            "rejected": f"{r.rows_rejected:,}",
+            "series": f"{r.series:,}",
+            "periods": f"{_iso(r.period[0])} .. {_iso(r.period[1])}" if r.period else "-",
+        }
+        for r in reports
+    ]
+    if out.width >= 140:
+        table = Table(title=title)
+        for col in rows[0]:
+            table.add_column(
+                col, justify="left" if col in ("file", "format", "periods") else "right"
+            )
+        for row in rows:
+            table.add_row(*row.values())
+        out.print(table)
+    else:  # narrow terminal: one key/value block per file
+        for row in rows:
+            block = Table(title=f"{title}: {row.pop('file')}", show_header=False)
+            block.add_column("", style="bold")
+            block.add_column("", justify="right")
+            for key, value in row.items():
+                block.add_row(key, value)
+            out.print(block)
     for r in reports:
         for w in r.warnings:
             out.print(f"warning: {r.file}: {w}", markup=False)

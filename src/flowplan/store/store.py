@@ -26,7 +26,7 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import SQLAlchemyError
 
 from flowplan.data.grain import Grain, regrain
 from flowplan.data.measures import aggregation_of
@@ -160,8 +160,9 @@ class Store:
                 except BaseException:
                     trans.rollback()
                     raise
-        except OperationalError as exc:
-            reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        except SQLAlchemyError as exc:
+            orig = getattr(exc, "orig", None)
+            reason = str(orig or exc).strip().splitlines()[0]
             raise StoreError(f"store write failed, nothing written: {reason}") from None
         return reports
 

@@ -781,3 +781,19 @@ def test_reference_table_whole_file_rules(tmp_path: Path) -> None:
     assert read_reference("los_model", path) == [Problem(F, 1, "Death", "required column missing")]
     path = write(tmp_path, ["period", "arrival_rate"], [])
     assert read_reference("arrival_profile", path) == [Problem(F, 2, "", "file has no data rows")]
+
+
+def test_unreadable_file_is_one_problem(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "locked.csv"
+    path.write_text("a\n1\n", encoding="utf-8")
+
+    def refuse(*_args: object, **_kwargs: object) -> pd.DataFrame:
+        raise PermissionError(13, "Permission denied")
+
+    # root can read any file, so the operating system's refusal is simulated at the read
+    monkeypatch.setattr(pd, "read_csv", refuse)
+    with pytest.raises(DataValidationError) as info:
+        read("trust_ae", path, "locked.csv")
+    assert [str(p) for p in info.value.problems] == [
+        "locked.csv:0:: cannot read file — Permission denied"
+    ]

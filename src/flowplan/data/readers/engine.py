@@ -223,6 +223,9 @@ def read_text_frame(path: Path, display: str) -> pd.DataFrame:
         )
     except pd.errors.EmptyDataError:
         raise DataValidationError([Problem(display, 1, "", "file is empty")]) from None
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise DataValidationError([Problem(display, 0, "", "cannot read file", reason)]) from None
     except (pd.errors.ParserError, UnicodeDecodeError) as exc:
         msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise DataValidationError([Problem(display, 0, "", "not a readable CSV", msg)]) from None

@@ -22,6 +22,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from flowplan import __version__
+from flowplan.data import orgfiles
 from flowplan.data.grain import Grain
 from flowplan.data.measures import Aggregation
 from flowplan.data.parsed import ParsedFile
@@ -350,25 +351,7 @@ def orgs_show(code: str, db: DbOption = None) -> None:
 @reports_errors
 def orgs_load(file: Path, db: DbOption = None) -> None:
     """Load organisations from a CSV: code, name, type[, parent_code, valid_from, valid_to]."""
-    rows = _read_csv_rows(file, ["code", "name", "type"])
-    problems: list[Problem] = []
-    records = []
-    for line, row in rows:
-        rec: dict[str, Any] = {
-            k: (row.get(k) or None) for k in ("code", "name", "type", "parent_code")
-        }
-        for key in ("valid_from", "valid_to"):
-            text = row.get(key) or ""
-            try:
-                rec[key] = date.fromisoformat(text) if text else None
-            except ValueError:
-                problems.append(Problem(str(file), line, key, "date does not parse", text))
-        if not rec["code"]:
-            problems.append(Problem(str(file), line, "code", "organisation code missing"))
-        records.append(rec)
-    if problems:
-        raise DataValidationError(problems)
-    n = Store(db).load_organisations(records)
+    n = Store(db).load_organisations(orgfiles.read_organisations(file))
     out.print(f"{n} organisation(s) loaded from {file}")
 
 
@@ -399,27 +382,7 @@ def footprint_load(
 
     Columns: footprint_code, footprint_type, member_code and optionally footprint_name.
     """
-    rows = _read_csv_rows(file, ["footprint_code", "footprint_type", "member_code"])
-    problems = [
-        Problem(str(file), line, col, "value missing")
-        for line, row in rows
-        for col in ("footprint_code", "footprint_type", "member_code")
-        if not row.get(col)
-    ]
-    if problems:
-        raise DataValidationError(problems)
-    counts = Store(db).load_footprints(
-        [
-            (
-                r["footprint_code"],
-                r.get("footprint_name") or None,
-                r["footprint_type"],
-                r["member_code"],
-            )
-            for _, r in rows
-        ],
-        replace=replace,
-    )
+    counts = Store(db).load_footprints(orgfiles.read_footprints(file), replace=replace)
     for code, n in counts.items():
         out.print(f"footprint {code}: {n} member(s)")
 
@@ -444,62 +407,8 @@ def population_load(
     db: DbOption = None,
 ) -> None:
     """Load populations from a CSV: org_code, year, population[, age_group, source]."""
-    rows = _read_csv_rows(file, ["org_code", "year", "population"])
-    problems: list[Problem] = []
-    records = []
-    for line, row in rows:
-        year_text, pop_text = row.get("year") or "", row.get("population") or ""
-        try:
-            year = int(year_text)
-        except ValueError:
-            problems.append(Problem(str(file), line, "year", "not a whole year", year_text))
-            continue
-        try:
-            pop = float(pop_text)
-        except ValueError:
-            problems.append(Problem(str(file), line, "population", "not a number", pop_text))
-            continue
-        if pop < 0:
-            problems.append(
-                Problem(
-                    str(file), line, "population", "count must be a non-negative number", pop_text
-                )
-            )
-        if not row.get("org_code"):
-            problems.append(Problem(str(file), line, "org_code", "organisation code missing"))
-        records.append(
-            (
-                row.get("org_code") or "",
-                year,
-                row.get("age_group") or "all",
-                pop,
-                row.get("source") or str(file),
-            )
-        )
-    if problems:
-        raise DataValidationError(problems)
-    n = Store(db).load_populations(records, replace=replace)
+    n = Store(db).load_populations(orgfiles.read_populations(file), replace=replace)
     out.print(f"{n} population(s) loaded from {file}")
-
-
-def _read_csv_rows(file: Path, required: list[str]) -> list[tuple[int, dict[str, str]]]:
-    if not file.is_file():
-        raise DataValidationError([Problem(str(file), 0, "", "file not found")])
-    with file.open(newline="", encoding="utf-8-sig") as fh:
-        reader = csv.DictReader(fh)
-        header = [h.strip() for h in (reader.fieldnames or [])]
-        missing = [c for c in required if c not in header]
-        if missing:
-            raise DataValidationError(
-                [Problem(str(file), 1, c, "required column missing") for c in missing]
-            )
-        rows = [
-            (reader.line_num, {k.strip(): (v or "").strip() for k, v in row.items() if k})
-            for row in reader
-        ]
-    if not rows:
-        raise DataValidationError([Problem(str(file), 2, "", "file has no data rows")])
-    return rows
 
 
 # -- series ----------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from flowplan.data.grain import Grain
+from flowplan.data.orgfiles import read_footprints
 from flowplan.data.readers import read
 from flowplan.errors import UsageError
 from flowplan.store.store import Store
@@ -80,8 +81,7 @@ def run_demo(out_dir: Path, data_dir: Path | None, console: Console) -> Store:
 
     footprints = data / "demo" / "footprints.csv"
     if footprints.is_file():
-        rows = _footprint_rows(footprints)
-        for code, n in store.load_footprints(rows).items():
+        for code, n in store.load_footprints(read_footprints(footprints)).items():
             console.print(f"example footprint {code}: {n} members (from {footprints.name})")
 
     counts = store.counts()
@@ -115,18 +115,3 @@ def run_demo(out_dir: Path, data_dir: Path | None, console: Console) -> Store:
     console.print("  .venv/bin/flowplan series show RXN discharges --grain month --from 2024-01-01")
     console.print("  .venv/bin/flowplan orgs show QE1")
     return store
-
-
-def _footprint_rows(path: Path) -> list[tuple[str, str | None, str, str]]:
-    import csv
-
-    with path.open(newline="", encoding="utf-8") as fh:
-        return [
-            (
-                r["footprint_code"],
-                r.get("footprint_name") or None,
-                r["footprint_type"],
-                r["member_code"],
-            )
-            for r in csv.DictReader(fh)
-        ]

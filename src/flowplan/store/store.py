@@ -9,7 +9,7 @@ import getpass
 import json
 import math
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from typing import Any
 
@@ -30,6 +30,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from flowplan.data.grain import Grain, regrain
 from flowplan.data.measures import aggregation_of
+from flowplan.data.orgfiles import FootprintRow, OrganisationRecord, PopulationRecord
 from flowplan.data.parsed import ParsedFile
 from flowplan.errors import Problem, StoreConflictError, StoreError, UsageError
 from flowplan.store import db
@@ -636,26 +637,22 @@ class Store:
             "series": self.series_list(org=code),
         }
 
-    def load_organisations(self, records: Sequence[dict[str, Any]]) -> int:
-        """Insert or update organisations from reference records (code, name, type, parent_code,
-        valid_from, valid_to); values given replace stored ones, blanks leave them."""
+    def load_organisations(self, records: Sequence[OrganisationRecord]) -> int:
+        """Insert or update organisations from a reference file; values given replace stored
+        ones, blanks leave them."""
         with self.engine.begin() as conn:
             for rec in records:
-                values = {k: v for k, v in rec.items() if v is not None and k != "code"}
+                values = {k: v for k, v in asdict(rec).items() if v is not None and k != "code"}
                 exists = conn.execute(
-                    select(Organisation.code).where(Organisation.code == rec["code"])
+                    select(Organisation.code).where(Organisation.code == rec.code)
                 ).scalar_one_or_none()
                 if exists is None:
                     conn.execute(
-                        insert(Organisation).values(
-                            code=rec["code"], **{"type": "unknown", **values}
-                        )
+                        insert(Organisation).values(code=rec.code, **{"type": "unknown", **values})
                     )
                 elif values:
                     conn.execute(
-                        update(Organisation)
-                        .where(Organisation.code == rec["code"])
-                        .values(**values)
+                        update(Organisation).where(Organisation.code == rec.code).values(**values)
                     )
         return len(records)
 
@@ -676,12 +673,12 @@ class Store:
         codes = [m for m in members if m]
         if not codes:
             raise UsageError(f"footprint {code} has no members")
-        self.load_footprints([(code, name, type_, m) for m in codes], replace=replace)
+        self.load_footprints([FootprintRow(code, name, type_, m) for m in codes], replace=replace)
 
     def load_footprints(
-        self, rows: Sequence[tuple[str, str | None, str, str]], *, replace: bool = False
+        self, rows: Sequence[FootprintRow], *, replace: bool = False
     ) -> dict[str, int]:
-        """Define footprints from (code, name, type, member) rows, in one transaction.
+        """Define footprints from footprint-member rows, in one transaction.
 
         Returns:
             Members per footprint.
@@ -690,8 +687,9 @@ class Store:
             UsageError: bad type, no members, or an existing footprint without ``replace``.
         """
         grouped: dict[str, tuple[str | None, str, list[str]]] = {}
-        for code, name, type_, member in rows:
-            type_ = type_.lower()
+        for row in rows:
+            code, name, member = row.footprint_code, row.footprint_name, row.member_code
+            type_ = row.footprint_type.lower()
             if type_ not in FOOTPRINT_TYPES:
                 known = ", ".join(FOOTPRINT_TYPES)
                 raise UsageError(f"footprint {code}: unknown type {type_!r} (one of {known})")
@@ -742,10 +740,8 @@ class Store:
             for f in fps
         ]
 
-    def load_populations(
-        self, rows: Sequence[tuple[str, int, str, float, str | None]], *, replace: bool = False
-    ) -> int:
-        """Store populations from (org code, year, age group, population, source) rows.
+    def load_populations(self, rows: Sequence[PopulationRecord], *, replace: bool = False) -> int:
+        """Store populations (one transaction).
 
         Raises:
             UsageError: a population already stored differs and ``replace`` is False.
@@ -753,14 +749,16 @@ class Store:
         with self.engine.begin() as conn:
             orgs = pd.DataFrame(
                 {
-                    "code": sorted({r[0] for r in rows}),
+                    "code": sorted({r.org_code for r in rows}),
                     "name": None,
                     "type": "unknown",
                     "parent_code": None,
                 }
             )
             self._upsert_organisations(conn, orgs)
-            for org, year, age, pop, source in rows:
+            for rec in rows:
+                org, year, age, pop = rec.org_code, rec.year, rec.age_group, rec.population
+                source = rec.source
                 key = and_(
                     Population.org_code == org, Population.year == year, Population.age_group == age
                 )

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import inspect
 
 from flowplan.data.grain import Grain
+from flowplan.data.orgfiles import PopulationRecord
 from flowplan.data.readers import LocalTable, read, read_local_table
 from flowplan.errors import StoreConflictError, UsageError
 from flowplan.store import db
@@ -278,7 +279,10 @@ def test_populations(store_url: str) -> None:
     store = Store(store_url)
     assert (
         store.load_populations(
-            [("QE1", 2024, "all", 1_800_000.0, "ONS"), ("QE1", 2024, "65+", 370_000.0, "ONS")]
+            [
+                PopulationRecord("QE1", 2024, "all", 1_800_000.0, "ONS"),
+                PopulationRecord("QE1", 2024, "65+", 370_000.0, "ONS"),
+            ]
         )
         == 2
     )
@@ -286,10 +290,12 @@ def test_populations(store_url: str) -> None:
         (2024, "65+", 370000.0),
         (2024, "all", 1800000.0),
     ]
-    store.load_populations([("QE1", 2024, "all", 1_800_000.0, "ONS")])  # same value: fine
+    store.load_populations(
+        [PopulationRecord("QE1", 2024, "all", 1_800_000.0, "ONS")]
+    )  # same value: fine
     with pytest.raises(UsageError, match=r"stored as 1.8e\+06; the file has 1.9e\+06"):
-        store.load_populations([("QE1", 2024, "all", 1_900_000.0, "ONS")])
-    store.load_populations([("QE1", 2024, "all", 1_900_000.0, "ONS")], replace=True)
+        store.load_populations([PopulationRecord("QE1", 2024, "all", 1_900_000.0, "ONS")])
+    store.load_populations([PopulationRecord("QE1", 2024, "all", 1_900_000.0, "ONS")], replace=True)
     assert (2024, "all", 1900000.0) in store.organisation("QE1")["populations"]
 
 

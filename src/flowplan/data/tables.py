@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from flowplan.data.readers.engine import _numeric, _problems_at, read_text_frame
+from flowplan.data.readers.engine import parse_numbers, problems_at, read_text_frame
 from flowplan.errors import DataValidationError, Problem
 
 Check = Callable[[pd.DataFrame, str, list[Problem]], pd.Series]
@@ -21,10 +21,10 @@ Check = Callable[[pd.DataFrame, str, list[Problem]], pd.Series]
 def _integer(low: float, high: float, optional: bool = False) -> Check:
     def check(frame: pd.DataFrame, column: str, problems: list[Problem]) -> pd.Series:
         display = str(frame.attrs["file"])
-        nums = _numeric(frame, column, display, problems)
+        nums = parse_numbers(frame, column, display, problems)
         bad = nums.notna() & ((nums < low) | (nums > high) | (nums % 1 != 0))
         if bad.any():
-            problems += _problems_at(
+            problems += problems_at(
                 display,
                 bad,
                 column,
@@ -33,7 +33,7 @@ def _integer(low: float, high: float, optional: bool = False) -> Check:
             )
         missing = frame[column].isna()
         if missing.any() and not optional:
-            problems += _problems_at(display, missing, column, "value missing", frame[column])
+            problems += problems_at(display, missing, column, "value missing", frame[column])
         return nums.where(~bad).astype("Int64")
 
     return check
@@ -41,10 +41,10 @@ def _integer(low: float, high: float, optional: bool = False) -> Check:
 
 def _rate(frame: pd.DataFrame, column: str, problems: list[Problem]) -> pd.Series:
     display = str(frame.attrs["file"])
-    nums = _numeric(frame, column, display, problems)
+    nums = parse_numbers(frame, column, display, problems)
     bad = nums < 0
     if bad.any():
-        problems += _problems_at(display, bad, column, "rate must be non-negative", frame[column])
+        problems += problems_at(display, bad, column, "rate must be non-negative", frame[column])
     return nums
 
 
@@ -53,7 +53,7 @@ def _category(*allowed: str) -> Check:
         display = str(frame.attrs["file"])
         bad = ~frame[column].isin(allowed)
         if bad.any():
-            problems += _problems_at(
+            problems += problems_at(
                 display, bad, column, f"must be one of {', '.join(allowed)}", frame[column]
             )
         return frame[column]
@@ -65,7 +65,7 @@ def _text(frame: pd.DataFrame, column: str, problems: list[Problem]) -> pd.Serie
     display = str(frame.attrs["file"])
     missing = frame[column].isna()
     if missing.any():
-        problems += _problems_at(display, missing, column, "value missing", frame[column])
+        problems += problems_at(display, missing, column, "value missing", frame[column])
     return frame[column]
 
 
@@ -75,7 +75,7 @@ def _date(fmt: str) -> Check:
         stamps = pd.to_datetime(frame[column], format=fmt, errors="coerce")
         bad = stamps.isna()
         if bad.any():
-            problems += _problems_at(display, bad, column, "date does not parse", frame[column])
+            problems += problems_at(display, bad, column, "date does not parse", frame[column])
         return stamps
 
     return check
@@ -95,7 +95,7 @@ def _hour_of_day(frame: pd.DataFrame, column: str, problems: list[Problem]) -> p
     on_clock = first.between(1, 12) & second.between(1, 12)  # 12-hour clock: 1AM .. 12PM
     bad = start.isna() | ~on_clock | ((end - start) % 24 != 1)
     if bad.any():
-        problems += _problems_at(
+        problems += problems_at(
             display, bad, column, "must be a one-hour period such as 6AM-7AM", frame[column]
         )
     return start.where(~bad).astype("Int64")

@@ -309,26 +309,27 @@ class Store:
                 conn.execute(update(OrgLink).where(OrgLink.id == found).values(weight=r["weight"]))
 
     def _ensure_series(self, conn: Connection, obs: pd.DataFrame) -> np.ndarray:
+        """Series id of every observation row, creating the series that do not exist yet."""
         keys = ["org_code", "measure", "breakdown", "grain"]
         wanted = obs[keys].drop_duplicates()
-        ids: dict[tuple[str, str, str, str], int] = {}
         orgs = wanted["org_code"].unique().tolist()
         measures = wanted["measure"].unique().tolist()
-        for part in _chunks(orgs, ID_CHUNK):
-            query = select(Series.id, *(getattr(Series, k) for k in keys)).where(
-                Series.org_code.in_(part), Series.measure.in_(measures)
-            )
-            for sid, *key in conn.execute(query):
-                ids[(key[0], key[1], key[2], key[3])] = sid
-        missing = [tuple(k) for k in wanted.itertuples(index=False) if tuple(k) not in ids]
-        if missing:
-            conn.execute(insert(Series), [dict(zip(keys, k, strict=True)) for k in missing])
+
+        def stored() -> dict[tuple[str, str, str, str], int]:
+            found: dict[tuple[str, str, str, str], int] = {}
             for part in _chunks(orgs, ID_CHUNK):
                 query = select(Series.id, *(getattr(Series, k) for k in keys)).where(
                     Series.org_code.in_(part), Series.measure.in_(measures)
                 )
-                for sid, *key in conn.execute(query):
-                    ids[(key[0], key[1], key[2], key[3])] = sid
+                for sid, org, measure, breakdown, grain in conn.execute(query):
+                    found[(org, measure, breakdown, grain)] = sid
+            return found
+
+        ids = stored()
+        missing = [tuple(k) for k in wanted.itertuples(index=False) if tuple(k) not in ids]
+        if missing:
+            conn.execute(insert(Series), [dict(zip(keys, k, strict=True)) for k in missing])
+            ids = stored()
         index = pd.MultiIndex.from_tuples(list(ids), names=keys)
         lookup = pd.Series(list(ids.values()), index=index)
         return lookup.reindex(pd.MultiIndex.from_frame(obs[keys])).to_numpy(dtype=np.int64)

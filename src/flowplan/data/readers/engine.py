@@ -236,21 +236,25 @@ def read_text_frame(path: Path, display: str) -> pd.DataFrame:
     return frame[frame.notna().any(axis=1)]
 
 
-def _problems_at(
+def problems_at(
     display: str, mask: pd.Series, column: str, rule: str, values: pd.Series
 ) -> list[Problem]:
+    """One Problem per row where ``mask`` is true, quoting that row's value."""
     idx = mask[mask].index
     rows = _row_numbers(idx)
     vals = values.loc[idx].astype(object).where(values.loc[idx].notna(), "")
     return [Problem(display, int(r), column, rule, str(v)) for r, v in zip(rows, vals, strict=True)]
 
 
-def _numeric(frame: pd.DataFrame, column: str, display: str, problems: list[Problem]) -> pd.Series:
+def parse_numbers(
+    frame: pd.DataFrame, column: str, display: str, problems: list[Problem]
+) -> pd.Series:
+    """A text column as floats; non-empty cells that are not numbers are added to ``problems``."""
     text = frame[column]
     nums = pd.to_numeric(text, errors="coerce")
     bad = nums.isna() & text.notna()
     if bad.any():
-        problems += _problems_at(display, bad, column, "not a number", text)
+        problems += problems_at(display, bad, column, "not a number", text)
     return nums.astype("float64")
 
 
@@ -295,28 +299,26 @@ def read_table(fmt: TableFormat, path: Path, display: str | None = None) -> Pars
     for v in fmt.values:
         if v.column in numbers:
             continue
-        nums = _numeric(frame, v.column, display, problems)
+        nums = parse_numbers(frame, v.column, display, problems)
         numbers[v.column] = nums
         m = measures.get(v.measure)
         if m is not None and m.non_negative:
             neg = nums < 0
             if neg.any():
-                problems += _problems_at(
+                problems += problems_at(
                     display, neg, v.column, "count must be a non-negative number", frame[v.column]
                 )
-    pair_flag = pd.Series(False, index=frame.index)
     for check in fmt.checks:
         small = numbers.get(check.smaller)
         large = numbers.get(check.larger)
         if small is None:
-            small = _numeric(frame, check.smaller, display, problems)
+            small = parse_numbers(frame, check.smaller, display, problems)
         if large is None:
-            large = _numeric(frame, check.larger, display, problems)
+            large = parse_numbers(frame, check.larger, display, problems)
         over = (small > large) & (large >= 0)  # a negative count is reported once, above
         if over.any():
             rule = f"{check.smaller} must not exceed {check.larger}"
             if check.flag_only:
-                pair_flag |= over
                 warnings.append(
                     QuirkWarning(
                         f"published {check.smaller} above {check.larger} (flagged, kept)",
@@ -330,16 +332,19 @@ def read_table(fmt: TableFormat, path: Path, display: str | None = None) -> Pars
                     [f"{a:g} > {b:g}" for a, b in zip(small, large, strict=True)],
                     index=frame.index,
                 )
-                problems += _problems_at(display, over, check.smaller, rule, detail)
+                problems += problems_at(display, over, check.smaller, rule, detail)
     for rate in fmt.rates:
-        nums = _numeric(frame, rate.column, display, problems)
+        nums = parse_numbers(frame, rate.column, display, problems)
         out = (nums < rate.low) | (nums > rate.high)
         if rate.published_pair:
             num_col, den_col = rate.published_pair
             excused = (
                 out
                 & (nums > rate.high)
-                & (_numeric(frame, num_col, display, []) > _numeric(frame, den_col, display, []))
+                & (
+                    parse_numbers(frame, num_col, display, [])
+                    > parse_numbers(frame, den_col, display, [])
+                )
             )
             if excused.any():
                 warnings.append(
@@ -353,7 +358,7 @@ def read_table(fmt: TableFormat, path: Path, display: str | None = None) -> Pars
                 )
             out &= ~excused
         if out.any():
-            problems += _problems_at(
+            problems += problems_at(
                 display,
                 out,
                 rate.column,
@@ -375,7 +380,7 @@ def read_table(fmt: TableFormat, path: Path, display: str | None = None) -> Pars
             mapped = org.map(dict(fmt.org_code_map))
             unknown = mapped.isna() & org.notna()
             if unknown.any():
-                problems += _problems_at(
+                problems += problems_at(
                     display, unknown, fmt.org_column, "unknown organisation name", org
                 )
             org = mapped
@@ -392,7 +397,7 @@ def read_table(fmt: TableFormat, path: Path, display: str | None = None) -> Pars
             )
         orphan = no_org & ~all_missing
         if orphan.any():
-            problems += _problems_at(
+            problems += problems_at(
                 display, orphan, fmt.org_column, "organisation code missing", frame[fmt.org_column]
             )
     else:
@@ -407,11 +412,11 @@ def read_table(fmt: TableFormat, path: Path, display: str | None = None) -> Pars
         here = bad_period & ~skip_rows & (blame == column)
         text = frame[column]
         if (here & text.notna()).any():
-            problems += _problems_at(
+            problems += problems_at(
                 display, here & text.notna(), column, "date does not parse", text
             )
         if (here & text.isna()).any():
-            problems += _problems_at(display, here & text.isna(), column, "date missing", text)
+            problems += problems_at(display, here & text.isna(), column, "date missing", text)
     period = floor(stamps.where(~bad_period), fmt.grain)
 
     # measure from a category column ------------------------------------------------------------
@@ -421,14 +426,14 @@ def read_table(fmt: TableFormat, path: Path, display: str | None = None) -> Pars
         row_measure = cat.map(dict(fmt.measure_map))
         unknown = row_measure.isna()
         if unknown.any():
-            problems += _problems_at(display, unknown, fmt.measure_column, "unknown category", cat)
+            problems += problems_at(display, unknown, fmt.measure_column, "unknown category", cat)
 
     breakdown_text: pd.Series | None = None
     if fmt.breakdown_column:
         breakdown_text = frame[fmt.breakdown_column]
         no_bd = breakdown_text.isna() & ~skip_rows
         if no_bd.any():
-            problems += _problems_at(
+            problems += problems_at(
                 display, no_bd, fmt.breakdown_column, "breakdown missing", breakdown_text
             )
 
@@ -453,7 +458,7 @@ def read_table(fmt: TableFormat, path: Path, display: str | None = None) -> Pars
         described = text_key.agg(" ".join, axis=1) + (
             " (first on row " + (first_row.reindex(key.index) + 2).astype("Int64").astype(str) + ")"
         )
-        problems += _problems_at(display, dup, "", "duplicate key in file", described)
+        problems += problems_at(display, dup, "", "duplicate key in file", described)
 
     if problems:
         problems.sort(key=lambda p: (p.row, p.column))
@@ -592,16 +597,16 @@ def _read_links(
     for col in (link.from_column, link.to_column):
         miss = frame[col].isna()
         if miss.any():
-            problems += _problems_at(display, miss, col, "organisation code missing", frame[col])
-    weight = _numeric(frame, link.weight_column, display, problems)
+            problems += problems_at(display, miss, col, "organisation code missing", frame[col])
+    weight = parse_numbers(frame, link.weight_column, display, problems)
     out = weight.notna() & ((weight < 0) | (weight > 1))
     if out.any():
-        problems += _problems_at(
+        problems += problems_at(
             display, out, link.weight_column, "proportion outside [0, 1]", frame[link.weight_column]
         )
     no_weight = weight.isna() & frame[link.weight_column].isna()
     if no_weight.any():
-        problems += _problems_at(
+        problems += problems_at(
             display, no_weight, link.weight_column, "value missing", frame[link.weight_column]
         )
     pair = [link.from_column, link.to_column]
@@ -617,7 +622,7 @@ def _read_links(
             + (first + 2).astype(str)
             + ")"
         )
-        problems += _problems_at(display, dup, "", "duplicate key in file", described)
+        problems += problems_at(display, dup, "", "duplicate key in file", described)
     if problems:
         problems.sort(key=lambda p: (p.row, p.column))
         raise DataValidationError(problems)

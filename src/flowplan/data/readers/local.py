@@ -20,7 +20,7 @@ from flowplan.data import measures
 from flowplan.data.grain import Grain, floor
 from flowplan.data.measures import Aggregation
 from flowplan.data.parsed import OBSERVATION_COLUMNS, ParsedFile, QuirkWarning, sha256_of
-from flowplan.data.readers.engine import _numeric, _problems_at, read_text_frame
+from flowplan.data.readers.engine import parse_numbers, problems_at, read_text_frame
 from flowplan.errors import DataValidationError, Problem, UsageError
 
 OFFSET = re.compile(r"(?:Z|[+-]\d{2}:?\d{2})$")
@@ -139,11 +139,11 @@ def read_local_table(spec: LocalTable, path: Path, display: str | None = None) -
     local, utc, bad, mixed = parse_local_times(text, spec.tz, spec.time_format)
     expected = spec.time_format or "ISO 8601"
     if bad.any():
-        problems += _problems_at(
+        problems += problems_at(
             display, bad, spec.time_column, f"timestamp does not parse (expected {expected})", text
         )
     if mixed.any():
-        problems += _problems_at(
+        problems += problems_at(
             display,
             mixed,
             spec.time_column,
@@ -152,16 +152,16 @@ def read_local_table(spec: LocalTable, path: Path, display: str | None = None) -
         )
     no_time = text.isna()
     if no_time.any():
-        problems += _problems_at(display, no_time, spec.time_column, "timestamp missing", text)
+        problems += problems_at(display, no_time, spec.time_column, "timestamp missing", text)
 
     warnings: list[QuirkWarning] = []
     if spec.value_column:
-        values = _numeric(frame, spec.value_column, display, problems)
+        values = parse_numbers(frame, spec.value_column, display, problems)
         measure = measures.get(spec.measure)
         if measure is not None and measure.non_negative:
             neg = values < 0
             if neg.any():
-                problems += _problems_at(
+                problems += problems_at(
                     display,
                     neg,
                     spec.value_column,

@@ -26,7 +26,14 @@ from flowplan.data import orgfiles
 from flowplan.data.grain import Grain
 from flowplan.data.measures import Aggregation
 from flowplan.data.parsed import ParsedFile
-from flowplan.data.readers import FORMATS, LOCAL_FORMAT, LocalTable, read, read_local_table
+from flowplan.data.readers import (
+    FORMATS,
+    LOCAL_FORMAT,
+    LocalTable,
+    get_format,
+    read,
+    read_local_table,
+)
 from flowplan.data.tables import REFERENCE_TABLES
 from flowplan.errors import DataValidationError, FlowplanError, Problem, UsageError
 from flowplan.store.store import IngestReport, Store
@@ -189,9 +196,8 @@ def ingest(
             breakdown=breakdown,
         )
         spec.check()
-    elif format not in FORMATS:
-        known = ", ".join([*FORMATS, LOCAL_FORMAT])
-        raise UsageError(f"unknown format {format!r}; known formats: {known}")
+    else:
+        get_format(format)  # an unknown name is a one-line UsageError listing the known ones
 
     parsed: list[ParsedFile] = []
     problems: list[Problem] = []

@@ -281,3 +281,67 @@ def test_console_script_version() -> None:
     exe = Path(sys.executable).with_name("flowplan")
     result = subprocess.run([str(exe), "--version"], capture_output=True, text=True, check=False)
     assert (result.returncode, result.stdout.strip()) == (0, "flowplan 0.1.0")
+
+
+CTR = "nhs_trust22_code,date,do_not_meet_criteria_to_reside\n"
+OVERVIEW = "month,type_of_wait,count\n"
+REGION = "nhs_region20_name,date,year,month,treatment,waits_over_18_weeks,waits_over_52_weeks\n"
+
+
+@pytest.mark.parametrize(
+    ("fmt", "text", "first_line"),
+    [
+        ("criteria_to_reside", CTR + "RXN,,5\n", ":2:date: date missing"),
+        (
+            "criteria_to_reside",
+            CTR + "RXN,2024-02-30,5\n",
+            ":2:date: date does not parse — 2024-02-30",
+        ),
+        (
+            "criteria_to_reside",
+            CTR + ",2024-01-02,5\n",
+            ":2:nhs_trust22_code: organisation code missing",
+        ),
+        (
+            "criteria_to_reside",
+            CTR + "RXN,2024-01-02,five\n",
+            ":2:do_not_meet_criteria_to_reside: not a number — five",
+        ),
+        (
+            "criteria_to_reside",
+            CTR + "RXN,2024-01-02,5\nRXN,2024-01-02,6\n",
+            ":3:: duplicate key in file — RXN 2024-01-02 (first on row 2)",
+        ),
+        (
+            "trust_ae",
+            HEADER + "RXN,100,10,30,5,1.5,,April 2021\n",
+            ":2:pct_attendance_over_4hours: rate outside [0, 1] — 1.5",
+        ),
+        (
+            "rtt_overview",
+            OVERVIEW + "2024-01-01,No. > 104 weeks,5\n",
+            ":2:type_of_wait: unknown category — No. > 104 weeks",
+        ),
+        (
+            "rtt_waits_region",
+            REGION + "Wessex,2024-01-01,2024,Jan,Total,5,1\n",
+            ":2:nhs_region20_name: unknown organisation name — Wessex",
+        ),
+        ("criteria_to_reside", "", ":1:: file is empty"),
+        ("criteria_to_reside", CTR, ":2:: file has no data rows"),
+    ],
+)
+def test_each_rule_exits_2_with_one_line_and_leaves_the_store(
+    home: Path, tmp_path: Path, fmt: str, text: str, first_line: str
+) -> None:
+    good = tmp_path / "good.csv"
+    good.write_text(CTR + "RXN,2024-01-01,4\n", encoding="utf-8")
+    assert run("ingest", "criteria_to_reside", str(good))[0] == 0
+    before = counts(home)
+    bad = tmp_path / "bad.csv"
+    bad.write_text(text, encoding="utf-8")
+    code, out, err = run("ingest", fmt, str(bad))
+    assert code == 2
+    assert err.splitlines()[0] == f"{bad}{first_line}"
+    assert "Traceback" not in out + err
+    assert counts(home) == before

@@ -66,5 +66,9 @@ class UsageError(FlowplanError):
     """A command was asked for something that does not exist or does not make sense."""
 
 
+class CapacityInputError(UsageError):
+    """A capacity calculation was given inputs it cannot use; the message says what to change."""
+
+
 class StoreError(FlowplanError):
     """The store could not be opened or migrated."""

@@ -1,27 +1,18 @@
-"""The ``flowplan`` command line: one verb per job.
-
-Every error a user can cause is printed as one line per problem (``FILE:ROW:COLUMN: rule — value``)
-on standard error with exit status 2; nothing is half-written.
-"""
+"""Data commands: formats, ingest, loads, organisations, footprints, populations, series, demo."""
 
 from __future__ import annotations
 
 import csv
-import functools
 import sys
-from collections.abc import Callable
-from datetime import date
 from pathlib import Path
-from typing import Annotated, Any, ParamSpec, TypeVar
+from typing import Annotated, Any
 
-import pandas as pd
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from flowplan import __version__
+from flowplan.cli.common import DbOption, app, err, iso, out, parse_date, reports_errors
 from flowplan.data import orgfiles
 from flowplan.data.grain import Grain
 from flowplan.data.measures import Aggregation
@@ -35,15 +26,9 @@ from flowplan.data.readers import (
     read_local_table,
 )
 from flowplan.data.tables import REFERENCE_TABLES
-from flowplan.errors import DataValidationError, FlowplanError, Problem, UsageError
+from flowplan.errors import DataValidationError, Problem, UsageError
 from flowplan.store.store import IngestReport, Store
 
-app = typer.Typer(
-    help="flowplan — operational resilience and capacity planning for health and care systems.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    rich_markup_mode=None,
-)
 orgs_app = typer.Typer(help="Organisations, footprints and populations.", no_args_is_help=True)
 footprint_app = typer.Typer(
     help="Footprints: ICB / STP / SRG / region groupings.", no_args_is_help=True
@@ -55,66 +40,7 @@ orgs_app.add_typer(footprint_app, name="footprint")
 orgs_app.add_typer(population_app, name="population")
 app.add_typer(series_app, name="series")
 
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
-
 PROGRESS_THRESHOLD = 50_000
-P = ParamSpec("P")
-R = TypeVar("R")
-
-DbOption = Annotated[
-    str | None,
-    typer.Option(
-        "--db",
-        help="Database URL (default: FLOWPLAN_DATABASE_URL, else SQLite under FLOWPLAN_HOME).",
-    ),
-]
-
-
-def reports_errors(func: Callable[P, R]) -> Callable[P, R]:
-    """Turn flowplan errors into one line per problem on stderr and exit status 2."""
-
-    @functools.wraps(func)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return func(*args, **kwargs)
-        except FlowplanError as exc:
-            for line in exc.lines():
-                err.print(line, markup=False)
-            raise typer.Exit(2) from None
-
-    return wrapper
-
-
-def _version(value: bool) -> None:
-    if value:
-        out.print(f"flowplan {__version__}")
-        raise typer.Exit()
-
-
-@app.callback()
-def _root(
-    version: Annotated[
-        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
-    ] = False,
-) -> None:
-    """flowplan — operational resilience and capacity planning for health and care systems."""
-
-
-def _iso(value: Any) -> str:
-    if value is None or (isinstance(value, float) and pd.isna(value)):
-        return ""
-    ts = pd.Timestamp(value)
-    return ts.date().isoformat() if ts == ts.normalize() else ts.isoformat(sep=" ")
-
-
-def _parse_date(text: str | None, option: str) -> date | None:
-    if text is None:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise UsageError(f"{option}: not an ISO date (YYYY-MM-DD): {text!r}") from None
 
 
 # -- formats and ingestion ------------------------------------------------------------------------
@@ -248,7 +174,7 @@ def _print_reports(reports: list[IngestReport], dry_run: bool) -> None:
             "replaced": f"{r.replaced:,}",
             "rejected": f"{r.rows_rejected:,}",
             "series": f"{r.series:,}",
-            "periods": f"{_iso(r.period[0])} .. {_iso(r.period[1])}" if r.period else "-",
+            "periods": f"{iso(r.period[0])} .. {iso(r.period[1])}" if r.period else "-",
         }
         for r in reports
     ]
@@ -341,7 +267,7 @@ def orgs_show(code: str, db: DbOption = None) -> None:
     info = Store(db).organisation(code)
     out.print(f"[bold]{info['code']}[/bold] {info['name'] or ''}")
     out.print(f"type: {info['type']}   parent: {info['parent_code'] or '-'}")
-    out.print(f"valid: {_iso(info['valid_from']) or '-'} .. {_iso(info['valid_to']) or '-'}")
+    out.print(f"valid: {iso(info['valid_from']) or '-'} .. {iso(info['valid_to']) or '-'}")
     if info["children"]:
         out.print(f"children ({len(info['children'])}): {', '.join(info['children'])}")
     if info["footprints"]:
@@ -426,7 +352,7 @@ def _print_series_table(series: list[Any], title: str) -> None:
         table.add_column(col, overflow="fold")
     for s in series:
         table.add_row(
-            s.org_code, s.measure, s.breakdown, s.grain, str(s.count), _iso(s.first), _iso(s.last)
+            s.org_code, s.measure, s.breakdown, s.grain, str(s.count), iso(s.first), iso(s.last)
         )
     out.print(table)
 
@@ -457,20 +383,20 @@ def series_show(
     db: DbOption = None,
 ) -> None:
     """Show one series, optionally re-aggregated (hour → day → week → month → quarter)."""
-    start, end = _parse_date(from_, "--from"), _parse_date(to, "--to")
+    start, end = parse_date(from_, "--from"), parse_date(to, "--to")
     frame, used, bd = Store(db).read_series(org, measure, breakdown, grain, start, end)
     if as_csv:
         writer = csv.writer(sys.stdout, lineterminator="\n")
         writer.writerow(["period_start", "value"])
         for p, v in zip(frame["period_start"], frame["value"], strict=True):
-            writer.writerow([_iso(p), repr(float(v)) if v % 1 else str(int(v))])
+            writer.writerow([iso(p), repr(float(v)) if v % 1 else str(int(v))])
         return
     table = Table(title=escape(f"{org} {measure} [{bd}] by {used.value}"))
     table.add_column("period_start")
     table.add_column("value", justify="right")
     table.add_column("periods combined", justify="right")
     for p, v, n in zip(frame["period_start"], frame["value"], frame["periods"], strict=True):
-        table.add_row(_iso(p), f"{v:,.2f}".rstrip("0").rstrip("."), str(n))
+        table.add_row(iso(p), f"{v:,.2f}".rstrip("0").rstrip("."), str(n))
     out.print(table)
 
 
@@ -504,8 +430,3 @@ def demo(
     from flowplan.demo import run_demo
 
     run_demo(out_dir, data_dir, out)
-
-
-def main() -> None:
-    """Console-script entry point."""
-    app()

@@ -1,0 +1,16 @@
+"""The ``flowplan`` command line: one verb per job (Typer + Rich).
+
+The commands live in modules by area and register themselves on the root app in
+:mod:`flowplan.cli.common`.
+"""
+
+from flowplan.cli import data as _data  # noqa: F401  (registers the data commands)
+from flowplan.cli.common import app
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
+
+
+__all__ = ["app", "main"]

@@ -102,6 +102,10 @@ class RttInputs:
         over_52: incomplete pathways waiting more than 52 weeks (None when not published).
         referrals_per_week: mean clock starts per week over the recent months.
         capacity_per_week: mean clock stops (completed pathways) per week over the recent months.
+        removal_rate: share of the list leaving each week other than by a clock stop (validation,
+            removals other than treatment), implied by the stock-and-flow balance over the same
+            months: (starts − stops − change in list) ÷ mean list, per week; 0 when negative or
+            when the list at the start of the window is not stored.
         basis: how each figure was derived.
     """
 
@@ -112,6 +116,7 @@ class RttInputs:
     over_52: float | None
     referrals_per_week: float
     capacity_per_week: float
+    removal_rate: float = 0.0
     basis: list[str] = field(default_factory=list)
 
 
@@ -125,9 +130,7 @@ def _latest(frame: pd.DataFrame, at: pd.Timestamp) -> float | None:
     return float(row["value"].iloc[0]) if len(row) else None
 
 
-def rtt_inputs(
-    store: Store, stp: str, specialty: str | None = None, months: int = 12
-) -> RttInputs:
+def rtt_inputs(store: Store, stp: str, specialty: str | None = None, months: int = 12) -> RttInputs:
     """An STP's waiting list and flows; a specialty's share is taken from its waits over 18 weeks.
 
     Published flows (clock starts, completed, incomplete) are by STP only. For one specialty the
@@ -153,11 +156,14 @@ def rtt_inputs(
     capacity = _weekly_mean(recent_stops)
     total = _latest(waiting, as_at)
     assert total is not None
+    removal_rate = _implied_removal_rate(waiting, recent_starts, recent_stops)
     over_18 = _series_at(store, stp, "rtt_waiting_over_18w", "Total", as_at)
     over_52 = _series_at(store, stp, "rtt_waiting_over_52w", "Total", as_at)
     basis = [
         f"waiting list: incomplete pathways at the end of {as_at:%b %Y}",
         f"referrals and capacity per week: mean clock starts and clock stops, {span}",
+        f"removal rate {removal_rate:.3%} of the list per week: clock starts − clock stops − "
+        f"change in the list over {span}, ÷ mean list",
     ]
     label = f"{stp} all specialties"
     if specialty is not None:
@@ -170,6 +176,7 @@ def rtt_inputs(
             )
         share = spec_18 / over_18
         total, referrals, capacity = total * share, referrals * share, capacity * share
+        # the removal rate is a share of the list, so it carries over unscaled
         over_18, over_52 = spec_18, spec_52
         label = f"{stp} {specialty}"
         basis.append(
@@ -184,8 +191,29 @@ def rtt_inputs(
         over_52=over_52,
         referrals_per_week=referrals,
         capacity_per_week=capacity,
+        removal_rate=removal_rate,
         basis=basis,
     )
+
+
+def _implied_removal_rate(
+    waiting: pd.DataFrame, starts: pd.DataFrame, stops: pd.DataFrame
+) -> float:
+    """Weekly removal rate from the balance list(end) = list(start) + starts − stops − removals."""
+    months = starts["period_start"]
+    if months.empty or len(stops) != len(starts):
+        return 0.0
+    before = months.iloc[0] - pd.DateOffset(months=1)
+    start_list = _latest(waiting, pd.Timestamp(before))
+    end_list = _latest(waiting, pd.Timestamp(months.iloc[-1]))
+    if start_list is None or end_list is None:
+        return 0.0
+    weeks = float(months.dt.days_in_month.sum()) / DAYS_PER_WEEK
+    removed = float(starts["value"].sum() - stops["value"].sum() - (end_list - start_list))
+    mean_list = (start_list + end_list) / 2.0
+    if removed <= 0 or mean_list <= 0:
+        return 0.0
+    return removed / weeks / mean_list
 
 
 def _series_at(

@@ -5,14 +5,19 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pandas as pd
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from flowplan.capacity.beds import beds_at_occupancy, occupancy_delay_curve
+from flowplan.capacity.charts import projection_chart
+from flowplan.capacity.waitinglist import project, spread_total
 from flowplan.data.grain import Grain
 from flowplan.data.orgfiles import read_footprints
 from flowplan.data.readers import read
 from flowplan.errors import UsageError
+from flowplan.store.inputs import bed_inputs, rtt_inputs
 from flowplan.store.store import Store
 
 # Every bundled public file and the reader for it, relative to ``data/public``.
@@ -37,6 +42,7 @@ BUNDLED_FILES: tuple[tuple[str, str], ...] = (
 )
 
 EXAMPLE_ORG = "RXN"
+EXAMPLE_STP = "QE1"
 
 
 def repo_data_dir() -> Path:
@@ -105,13 +111,105 @@ def run_demo(out_dir: Path, data_dir: Path | None, console: Console) -> Store:
     for p, v, n in monthly.tail(6).itertuples(index=False):
         recent.add_row(p.strftime("%b %Y"), f"{v:,.0f}", str(n))
     console.print(recent)
+    beds_csv, curve_csv = _beds_outputs(store, out_dir, console)
+    projection_csv, projection_png = _waitinglist_outputs(store, out_dir, console)
+
     console.print("\n[bold]Outputs[/bold]")
-    console.print(f"  store:        {db_file.resolve()}")
-    console.print(f"  example CSV:  {example_csv.resolve()}")
+    console.print(f"  store:                 {db_file.resolve()}")
+    console.print(f"  example series CSV:    {example_csv.resolve()}")
+    console.print(f"  beds at occupancy:     {beds_csv.resolve()}")
+    console.print(f"  occupancy vs delay:    {curve_csv.resolve()}")
+    console.print(f"  waiting-list forecast: {projection_csv.resolve()}")
+    console.print(f"  waiting-list chart:    {projection_png.resolve()}")
     console.print("\n[bold]Try[/bold]")
     home = out_dir.resolve()
     console.print(f"  export FLOWPLAN_HOME={home}")
     console.print("  .venv/bin/flowplan series list --org RXN")
     console.print("  .venv/bin/flowplan series show RXN discharges --grain month --from 2024-01-01")
-    console.print("  .venv/bin/flowplan orgs show QE1")
+    console.print("  .venv/bin/flowplan capacity beds --org RXN --occupancy 0.92")
+    console.print(
+        "  .venv/bin/flowplan waitinglist solve --stp QE1 --target within_18 --level 0.92"
+    )
     return store
+
+
+OCCUPANCIES = (0.80, 0.85, 0.90, 0.92, 0.95)
+
+
+def _beds_outputs(store: Store, out_dir: Path, console: Console) -> tuple[Path, Path]:
+    """Beds for the demo trust at a range of target occupancies, and the occupancy-delay curve."""
+    got = bed_inputs(store, EXAMPLE_ORG)
+    sd = float(pd.Series(got.monthly_admissions_per_day).std(ddof=1))
+    rows = []
+    for occupancy in OCCUPANCIES:
+        est = beds_at_occupancy(
+            got.admissions_per_day, got.implied_los_days, occupancy, admissions_sd_per_day=sd
+        )
+        rows.append(
+            {
+                "org": EXAMPLE_ORG,
+                "target_occupancy": occupancy,
+                "admissions_per_day": round(got.admissions_per_day, 3),
+                "los_days": round(got.implied_los_days, 3),
+                "bed_days_per_day": round(est.bed_days_per_day, 2),
+                "beds_low": est.beds_low,
+                "beds": est.beds,
+                "beds_high": est.beds_high,
+                "beds_available_now": round(got.beds_available, 1),
+            }
+        )
+    table = pd.DataFrame(rows)
+    beds_csv = out_dir / f"{EXAMPLE_ORG}_beds_at_occupancy.csv"
+    table.to_csv(beds_csv, index=False)
+    curve_csv = out_dir / f"{EXAMPLE_ORG}_occupancy_delay_curve.csv"
+    occupancy_delay_curve(got.admissions_per_day, got.implied_los_days).to_csv(
+        curve_csv, index=False
+    )
+    show = Table(
+        title=f"{EXAMPLE_ORG} G&A beds to meet emergency demand "
+        f"({got.admissions_per_day:,.1f} admissions/day × {got.implied_los_days:.2f} days)"
+    )
+    for col in ("target occupancy", "beds (low–high)", "available now"):
+        show.add_column(col, justify="right")
+    for r in rows:
+        show.add_row(
+            f"{r['target_occupancy']:.0%}",
+            f"{r['beds']:,} ({r['beds_low']:,}–{r['beds_high']:,})",
+            f"{r['beds_available_now']:,.0f}",
+        )
+    console.print(show)
+    return beds_csv, curve_csv
+
+
+def _waitinglist_outputs(store: Store, out_dir: Path, console: Console) -> tuple[Path, Path]:
+    """A 104-week projection of the demo STP's waiting list at its recent flows."""
+    got = rtt_inputs(store, EXAMPLE_STP)
+    initial = spread_total(got.waiting_list, over_18=got.over_18, over_52=got.over_52)
+    projection = project(
+        initial,
+        got.referrals_per_week,
+        got.capacity_per_week,
+        104,
+        removal_rate=got.removal_rate,
+        start_date=(got.as_at + pd.offsets.MonthEnd(0)).date(),
+    )
+    csv_path = out_dir / f"{EXAMPLE_STP}_waitinglist_projection.csv"
+    png_path = out_dir / f"{EXAMPLE_STP}_waitinglist_projection.png"
+    projection.frame.to_csv(csv_path, index=False)
+    projection_chart(
+        projection,
+        png_path,
+        f"{got.label}: {got.capacity_per_week:,.0f} clock stops/week vs "
+        f"{got.referrals_per_week:,.0f} referrals/week",
+    )
+    last = projection.frame.iloc[-1]
+    console.print(
+        f"{got.label} waiting list: {got.waiting_list:,.0f} now → {last['list_size']:,.0f} in "
+        f"104 weeks at recent flows; {last['within_18_pct']:.1f}% within 18 weeks"
+        + (
+            " (queue load above 1: unsustainable without removals)"
+            if projection.unsustainable
+            else ""
+        )
+    )
+    return csv_path, png_path

@@ -273,6 +273,13 @@ def test_demo_builds_a_fresh_store(tmp_path: Path, monkeypatch: pytest.MonkeyPat
         .read_text()
         .startswith("period_start,value\n2021-04-01,14756")
     )
+    beds = (out_dir / "RXN_beds_at_occupancy.csv").read_text().splitlines()
+    assert beds[0].startswith("org,target_occupancy,admissions_per_day,los_days,")
+    # 794.0 beds occupied on average ÷ 0.85 → 935 beds (see tests/e2e/test_cli_capacity.py)
+    assert [line.split(",")[6] for line in beds[1:]] == ["993", "935", "883", "864", "836"]
+    projection = (out_dir / "QE1_waitinglist_projection.csv").read_text().splitlines()
+    assert len(projection) == 1 + 105  # header + weeks 0..104
+    assert (out_dir / "QE1_waitinglist_projection.png").read_bytes()[:4] == b"\x89PNG"
     code, out, _ = run("demo", "--out", str(out_dir))  # runs again from scratch
     assert code == 0 and "853,941 observations" in out
 

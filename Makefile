@@ -35,6 +35,7 @@ test: lint types unit
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.capacity
 
 clean:
 	rm -rf $(VENV) out .mypy_cache .ruff_cache .pytest_cache

@@ -28,15 +28,10 @@ import numpy.typing as npt
 import pandas as pd
 from scipy import stats
 
+from flowplan.capacity.checks import fraction, got, non_negative, num, positive, whole
 from flowplan.capacity.queueing import (
-    _erlang_b,
-    _erlang_c,
-    _fraction,
-    _got,
-    _non_negative,
-    _num,
-    _positive,
-    _whole,
+    erlang_b_kernel,
+    erlang_c_kernel,
     servers_for_blocking,
 )
 from flowplan.errors import CapacityInputError
@@ -68,11 +63,11 @@ def _ceil_beds(value: float) -> int:
 def _occupancy(value: object) -> float:
     """Target occupancy as a fraction in (0, 1), with a hint for percentages."""
     try:
-        return _fraction("target occupancy", value)
+        return fraction("target occupancy", value)
     except CapacityInputError as exc:
         raise CapacityInputError(
             f"target occupancy must be a fraction between 0 and 1 exclusive, e.g. 0.85 "
-            f"(got {_got(value)})"
+            f"(got {got(value)})"
         ) from exc
 
 
@@ -150,16 +145,16 @@ def beds_at_occupancy(
         CapacityInputError: negative demand, LOS ≤ 0, occupancy outside (0, 1), negative
             standard deviations or z.
     """
-    demand = _non_negative(_ADMISSIONS, admissions_per_day)
-    los = _positive(_LOS, mean_los_days)
+    demand = non_negative(_ADMISSIONS, admissions_per_day)
+    los = positive(_LOS, mean_los_days)
     occupancy = _occupancy(target_occupancy)
-    sd_los = 0.0 if los_sd_days is None else _non_negative("LOS standard deviation", los_sd_days)
+    sd_los = 0.0 if los_sd_days is None else non_negative("LOS standard deviation", los_sd_days)
     sd_demand = (
         0.0
         if admissions_sd_per_day is None
-        else _non_negative("admissions standard deviation", admissions_sd_per_day)
+        else non_negative("admissions standard deviation", admissions_sd_per_day)
     )
-    spread_z = _non_negative("z", z)
+    spread_z = non_negative("z", z)
 
     bed_days = demand * los
     sd = math.sqrt((los * sd_demand) ** 2 + (demand * sd_los) ** 2 + (sd_demand * sd_los) ** 2)
@@ -168,15 +163,15 @@ def beds_at_occupancy(
     high = (bed_days + spread_z * sd) / occupancy
 
     note = (
-        f"beds = {_num(demand)} admissions/day × {_num(los)} days mean LOS "
-        f"÷ {_num(occupancy)} occupancy = {_num(mean)}"
+        f"beds = {num(demand)} admissions/day × {num(los)} days mean LOS "
+        f"÷ {num(occupancy)} occupancy = {num(mean)}"
     )
     if los_sd_days is None and admissions_sd_per_day is None:
         note += "; no standard deviation given, so low = mean = high"
     else:
         note += (
-            f"; low/high = (bed-days/day ∓ {_num(spread_z)} × sd {_num(sd)}) ÷ occupancy, "
-            f"from LOS sd {_num(sd_los)} days and admissions sd {_num(sd_demand)}/day, "
+            f"; low/high = (bed-days/day ∓ {num(spread_z)} × sd {num(sd)}) ÷ occupancy, "
+            f"from LOS sd {num(sd_los)} days and admissions sd {num(sd_demand)}/day, "
             "low floored at zero"
         )
     note += "; whole beds rounded up"
@@ -236,12 +231,12 @@ def beds_for_no_bed_probability(
     Raises:
         CapacityInputError: negative demand, LOS ≤ 0, or probability outside (0, 1).
     """
-    demand = _non_negative(_ADMISSIONS, admissions_per_day)
-    los = _positive(_LOS, mean_los_days)
-    p = _fraction("maximum probability of no bed", max_probability)
+    demand = non_negative(_ADMISSIONS, admissions_per_day)
+    los = positive(_LOS, mean_los_days)
+    p = fraction("maximum probability of no bed", max_probability)
     load = demand * los
     beds = servers_for_blocking(load, p)
-    blocking = _erlang_b(beds, load)
+    blocking = erlang_b_kernel(beds, load)
     return NoBedEstimate(
         beds=beds,
         offered_load=load,
@@ -288,16 +283,16 @@ def occupancy_delay_curve(
     Raises:
         CapacityInputError: negative demand, LOS ≤ 0, empty or invalid bed counts.
     """
-    demand = _non_negative(_ADMISSIONS, admissions_per_day)
-    los = _positive(_LOS, mean_los_days)
+    demand = non_negative(_ADMISSIONS, admissions_per_day)
+    los = positive(_LOS, mean_los_days)
     load = demand * los
     if beds is None:
-        lowest = _fraction("lowest occupancy", lowest_occupancy)
+        lowest = fraction("lowest occupancy", lowest_occupancy)
         first = math.floor(load) + 1
         last = max(first + 1, math.ceil(load / lowest))
         counts = list(range(first, last + 1))
     else:
-        counts = [_whole("beds", c, minimum=1) for c in beds]
+        counts = [whole("beds", c, minimum=1) for c in beds]
         if not counts:
             raise CapacityInputError("give at least one bed count for the occupancy–delay curve")
 
@@ -305,9 +300,9 @@ def occupancy_delay_curve(
     p_wait: list[float] = []
     wait_hours: list[float] = []
     for c in counts:
-        p_no_bed.append(_erlang_b(c, load))
+        p_no_bed.append(erlang_b_kernel(c, load))
         if load < c:
-            wait = _erlang_c(c, load)
+            wait = erlang_c_kernel(c, load)
             p_wait.append(wait)
             wait_hours.append(wait * los / (c - load) * HOURS_PER_DAY)
         else:
@@ -378,9 +373,9 @@ def escalation_beds(
         CapacityInputError: negative or non-whole core beds, negative mean, percentile outside
             (0, 1), or empty, non-numeric or negative daily counts.
     """
-    core = _whole("core beds", core_beds, minimum=0)
-    mean = _non_negative("mean beds occupied", mean_occupied)
-    p = _fraction("percentile", percentile)
+    core = whole("core beds", core_beds, minimum=0)
+    mean = non_negative("mean beds occupied", mean_occupied)
+    p = fraction("percentile", percentile)
     method: Literal["empirical", "poisson"]
     if daily_occupied is None:
         occupied = float(stats.poisson.ppf(p, mean))
@@ -412,7 +407,7 @@ def _daily_counts(values: Sequence[float] | npt.ArrayLike) -> npt.NDArray[np.flo
     if bad.size:
         i = int(bad[0])
         raise CapacityInputError(
-            f"daily occupied beds must be finite and zero or more (got {_got(float(days[i]))} "
+            f"daily occupied beds must be finite and zero or more (got {got(float(days[i]))} "
             f"on day {i + 1})"
         )
     return days
@@ -440,8 +435,8 @@ def implied_los_days(mean_beds_occupied: float, admissions_per_day: float) -> fl
     Raises:
         CapacityInputError: either input not positive.
     """
-    occupied = _positive("mean beds occupied", mean_beds_occupied)
-    demand = _positive(_ADMISSIONS, admissions_per_day)
+    occupied = positive("mean beds occupied", mean_beds_occupied)
+    demand = positive(_ADMISSIONS, admissions_per_day)
     return occupied / demand
 
 

@@ -16,12 +16,12 @@ Notation: λ arrival rate, E[S] = 1/μ mean service time, c servers, a = λ·E[S
 from __future__ import annotations
 
 import math
-import numbers
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from scipy import special
 
+from flowplan.capacity.checks import fraction, non_negative, num, positive, whole
 from flowplan.errors import CapacityInputError
 
 # Below this regularised upper incomplete gamma value the closed form for Erlang B loses precision
@@ -31,76 +31,14 @@ _TAIL_FLOOR = 1e-200
 _MAX_SERVERS = 10**9
 
 
-# --- input checks (shared with the other capacity engines) ------------------------------------
-
-
-def _got(value: object) -> str:
-    """The offending value as the user gave it, for a one-line message."""
-    if isinstance(value, numbers.Real) and not isinstance(value, bool | numbers.Integral):
-        return repr(float(value))
-    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
-        return str(int(value))
-    return repr(value)
-
-
-def _num(value: float) -> str:
-    """A computed quantity shown to six significant figures."""
-    return f"{value:.6g}"
-
-
-def _real(name: str, value: object) -> float:
-    """``value`` as a finite float, or CapacityInputError naming ``name``."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise CapacityInputError(f"{name} must be a number (got {_got(value)})")
-    out = float(value)
-    if not math.isfinite(out):
-        raise CapacityInputError(f"{name} must be a finite number (got {_got(value)})")
-    return out
-
-
-def _positive(name: str, value: object) -> float:
-    """``value`` as a float that is finite and > 0."""
-    out = _real(name, value)
-    if out <= 0:
-        raise CapacityInputError(f"{name} must be positive (got {_got(value)})")
-    return out
-
-
-def _non_negative(name: str, value: object) -> float:
-    """``value`` as a float that is finite and ≥ 0."""
-    out = _real(name, value)
-    if out < 0:
-        raise CapacityInputError(f"{name} must be zero or more (got {_got(value)})")
-    return out
-
-
-def _fraction(name: str, value: object) -> float:
-    """``value`` as a float strictly between 0 and 1."""
-    out = _real(name, value)
-    if not 0 < out < 1:
-        raise CapacityInputError(f"{name} must be between 0 and 1 exclusive (got {_got(value)})")
-    return out
-
-
-def _whole(name: str, value: object, *, minimum: int) -> int:
-    """``value`` as an int ≥ ``minimum`` (ints and numpy integers only; no floats, no bools)."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise CapacityInputError(f"{name} must be a whole number (got {_got(value)})")
-    out = int(value)
-    if out < minimum:
-        word = "positive" if minimum == 1 else f"at least {minimum}"
-        raise CapacityInputError(f"{name} must be {word} (got {out})")
-    return out
-
-
 def _servers(value: object) -> int:
-    return _whole("servers", value, minimum=1)
+    return whole("servers", value, minimum=1)
 
 
 def _check_stable(offered_load: float, servers: int) -> None:
     if offered_load >= servers:
         raise CapacityInputError(
-            f"offered load {_num(offered_load)} ≥ {servers} servers: the queue grows without "
+            f"offered load {num(offered_load)} ≥ {servers} servers: the queue grows without "
             "limit; add servers or reduce demand"
         )
 
@@ -116,7 +54,7 @@ def _erlang_b_recursion(servers: int, offered_load: float) -> float:
     return 1.0 / inverse
 
 
-def _erlang_b(servers: int, offered_load: float) -> float:
+def erlang_b_kernel(servers: int, offered_load: float) -> float:
     """Erlang B without input checks (servers ≥ 1, offered_load ≥ 0, both finite)."""
     if offered_load == 0:
         return 0.0
@@ -154,13 +92,13 @@ def erlang_b(servers: int, offered_load: float) -> float:
         CapacityInputError: servers not a positive whole number or load negative or not finite.
     """
     c = _servers(servers)
-    a = _non_negative("offered load", offered_load)
-    return _erlang_b(c, a)
+    a = non_negative("offered load", offered_load)
+    return erlang_b_kernel(c, a)
 
 
-def _erlang_c(servers: int, offered_load: float) -> float:
+def erlang_c_kernel(servers: int, offered_load: float) -> float:
     """Erlang C without input checks (0 ≤ offered_load < servers)."""
-    b = _erlang_b(servers, offered_load)
+    b = erlang_b_kernel(servers, offered_load)
     return min(1.0, servers * b / (servers - offered_load * (1.0 - b)))
 
 
@@ -180,9 +118,9 @@ def erlang_c(servers: int, offered_load: float) -> float:
         CapacityInputError: bad servers or load, or load ≥ servers (no steady state exists).
     """
     c = _servers(servers)
-    a = _non_negative("offered load", offered_load)
+    a = non_negative("offered load", offered_load)
     _check_stable(a, c)
-    return _erlang_c(c, a)
+    return erlang_c_kernel(c, a)
 
 
 # --- M/M/c ----------------------------------------------------------------------------------
@@ -230,7 +168,7 @@ class MMc:
         Returns:
             Probability in [0, 1]; equals ``p_wait`` at t = 0.
         """
-        wait = _non_negative("wait time", t)
+        wait = non_negative("wait time", t)
         return _p_wait_longer(self.p_wait, self.servers, self.offered_load, self.service_mean, wait)
 
 
@@ -253,12 +191,12 @@ def mmc(arrival_rate: float, service_mean: float, servers: int) -> MMc:
     Raises:
         CapacityInputError: non-positive rate or service time, bad servers, or load ≥ servers.
     """
-    lam = _positive("arrival rate", arrival_rate)
-    es = _positive("mean service time", service_mean)
+    lam = positive("arrival rate", arrival_rate)
+    es = positive("mean service time", service_mean)
     c = _servers(servers)
     a = lam * es
     _check_stable(a, c)
-    p_wait = _erlang_c(c, a)
+    p_wait = erlang_c_kernel(c, a)
     wq = p_wait * es / (c - a)  # C/(cμ − λ)
     lq = lam * wq
     return MMc(
@@ -303,10 +241,10 @@ def littles_law(
             f"give exactly two of items, rate and time to Little's law (got {given})"
         )
     if items is None:
-        return _positive("rate", rate) * _positive("time", time)
+        return positive("rate", rate) * positive("time", time)
     if rate is None:
-        return _non_negative("items", items) / _positive("time", time)
-    return _non_negative("items", items) / _positive("rate", rate)
+        return non_negative("items", items) / positive("time", time)
+    return non_negative("items", items) / positive("rate", rate)
 
 
 # --- sizing ---------------------------------------------------------------------------------
@@ -361,13 +299,13 @@ def servers_for_mean_wait(arrival_rate: float, service_mean: float, max_mean_wai
     Raises:
         CapacityInputError: any input not positive.
     """
-    lam = _positive("arrival rate", arrival_rate)
-    es = _positive("mean service time", service_mean)
-    target = _positive("maximum mean wait", max_mean_wait)
+    lam = positive("arrival rate", arrival_rate)
+    es = positive("mean service time", service_mean)
+    target = positive("maximum mean wait", max_mean_wait)
     a = lam * es
 
     def meets(c: int) -> bool:
-        return _erlang_c(c, a) * es / (c - a) <= target
+        return erlang_c_kernel(c, a) * es / (c - a) <= target
 
     return _smallest(_first_stable(a), meets)
 
@@ -392,14 +330,14 @@ def servers_for_wait_probability(
     Raises:
         CapacityInputError: any input out of range.
     """
-    lam = _positive("arrival rate", arrival_rate)
-    es = _positive("mean service time", service_mean)
-    t = _non_negative("wait time", wait_time)
-    p = _fraction("maximum probability", max_probability)
+    lam = positive("arrival rate", arrival_rate)
+    es = positive("mean service time", service_mean)
+    t = non_negative("wait time", wait_time)
+    p = fraction("maximum probability", max_probability)
     a = lam * es
 
     def meets(c: int) -> bool:
-        return _p_wait_longer(_erlang_c(c, a), c, a, es, t) <= p
+        return _p_wait_longer(erlang_c_kernel(c, a), c, a, es, t) <= p
 
     return _smallest(_first_stable(a), meets)
 
@@ -420,10 +358,10 @@ def servers_for_blocking(offered_load: float, max_blocking: float) -> int:
     Raises:
         CapacityInputError: load negative or target outside (0, 1).
     """
-    a = _non_negative("offered load", offered_load)
-    p = _fraction("maximum blocking", max_blocking)
+    a = non_negative("offered load", offered_load)
+    p = fraction("maximum blocking", max_blocking)
     start = max(1, math.floor(a * (1.0 - p)))
-    return _smallest(start, lambda c: _erlang_b(c, a) <= p)
+    return _smallest(start, lambda c: erlang_b_kernel(c, a) <= p)
 
 
 # --- GI/G/c approximation -------------------------------------------------------------------
@@ -461,8 +399,8 @@ def allen_cunneen_mean_wait(
         CapacityInputError: inputs out of range or load ≥ servers.
     """
     result = mmc(arrival_rate, service_mean, servers)
-    ca = _non_negative("arrival coefficient of variation", cv_arrival)
-    cs = _non_negative("service coefficient of variation", cv_service)
+    ca = non_negative("arrival coefficient of variation", cv_arrival)
+    cs = non_negative("service coefficient of variation", cv_service)
     return result.mean_wait * (ca * ca + cs * cs) / 2.0
 
 

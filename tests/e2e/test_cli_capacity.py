@@ -238,3 +238,50 @@ def test_project_an_stp_from_the_store(tmp_path: Path, public_data: Path) -> Non
     assert got["list_size_start"] == pytest.approx(254_683.0, rel=1e-9)
     assert got["unsustainable"] is True  # clock starts exceed clock stops over the year
     assert Path(str(got["chart"])).read_bytes()[:4] == b"\x89PNG"
+
+
+def test_staff_from_a_stored_hourly_series(tmp_path: Path) -> None:
+    # two weeks of hourly arrivals: 6 an hour 08:00-19:59, 1 an hour otherwise, every day
+    hours = [f"2024-03-{d:02d}T{h:02d}:00:00" for d in range(4, 18) for h in range(24)]
+    counts = [6 if 8 <= int(stamp[11:13]) < 20 else 1 for stamp in hours]
+    path = tmp_path / "hourly.csv"
+    path.write_text(
+        "hour,arrivals\n" + "".join(f"{s},{c}\n" for s, c in zip(hours, counts, strict=True)),
+        encoding="utf-8",
+    )
+    code, _, err = run(
+        "ingest",
+        "table",
+        str(path),
+        "--org",
+        "RXN",
+        "--measure",
+        "ae_attendances",
+        "--time-col",
+        "hour",
+        "--value-col",
+        "arrivals",
+        "--grain",
+        "hour",
+    )
+    assert code == 0, err
+    got = run_json(
+        "capacity",
+        "staff",
+        "--org",
+        "RXN",
+        "--service-minutes",
+        "20",
+        "--method",
+        "sipp",
+        "--out",
+        str(tmp_path),
+    )
+    clinicians = got["clinicians_by_hour_of_week"]
+    assert isinstance(clinicians, list)
+    # λ = 6/h, E[S] = 20 min: a = 2 Erlangs, 4 clinicians meet 95% within 15 minutes (C(4, 2) =
+    # 4/23, P(wait > 15 min) = 4/23·e^(−1.5) = 0.039); λ = 1/h: a = 1/3, 1 clinician gives
+    # P(wait > 15 min) = (1/3)·e^(−0.5) = 0.20 > 5%, 2 clinicians meet it
+    assert clinicians[8:20] == [4] * 12
+    assert clinicians[0:8] == [2] * 8
+    assert got["arrivals_per_week"] == pytest.approx(7 * (12 * 6 + 12 * 1))

@@ -7,11 +7,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from flowplan.cli import app
 from flowplan.data.readers import FORMATS
 from flowplan.store.store import Store
+from tests.e2e.conftest import run
 
 TRUST_AE = "nhs_england_operational/england_trust_accidents_emergency.csv"
 HEADER = (
@@ -19,19 +18,6 @@ HEADER = (
     "emergency_admissions_over_4hours,pct_attendance_over_4hours,"
     "pct_emergency_admissions_over_4hours,date\n"
 )
-
-
-@pytest.fixture()
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("FLOWPLAN_HOME", str(tmp_path / "home"))
-    monkeypatch.delenv("FLOWPLAN_DATABASE_URL", raising=False)
-    monkeypatch.setenv("COLUMNS", "200")
-    return tmp_path / "home"
-
-
-def run(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(app, list(args))
-    return result.exit_code, result.stdout, result.stderr
 
 
 def counts(home: Path) -> dict[str, int]:

@@ -2,34 +2,16 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from flowplan.cli import app
+from tests.e2e.conftest import run, run_json
 
 PUBLIC = Path(__file__).resolve().parents[2] / "data" / "public"
 
 
-@pytest.fixture(autouse=True)
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("FLOWPLAN_HOME", str(tmp_path / "home"))
-    monkeypatch.delenv("FLOWPLAN_DATABASE_URL", raising=False)
-    monkeypatch.setenv("COLUMNS", "200")
-    return tmp_path / "home"
-
-
-def run(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(app, list(args))
-    return result.exit_code, result.stdout, result.stderr
-
-
-def run_json(*args: str) -> dict[str, object]:
-    code, out, err = run(*args, "--json")
-    assert code == 0, err
-    return json.loads(out)  # type: ignore[no-any-return]
+pytestmark = pytest.mark.usefixtures("home")
 
 
 def test_erlang_json_matches_the_mm2_closed_form() -> None:

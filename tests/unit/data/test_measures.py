@@ -26,20 +26,17 @@ def test_registry_loads_every_row_of_the_csv() -> None:
 
 
 def test_a_measure_carries_its_definition() -> None:
-    wl = measures.get("rtt_waiting_list")
-    assert wl is not None
+    wl = measures.registry()["rtt_waiting_list"]
     assert (wl.unit, wl.kind, wl.aggregation, wl.non_negative) == (
         "pathways",
         "stock",
         Aggregation.LAST,
         True,
     )
-    att = measures.get("ae_attendances")
-    assert att is not None
+    att = measures.registry()["ae_attendances"]
     assert (att.unit, att.kind, att.aggregation) == ("attendances", "flow", Aggregation.SUM)
     assert att.breakdowns == "A&E type (1, 2, other) or all"
-    beds = measures.get("ga_beds_occupied")
-    assert beds is not None
+    beds = measures.registry()["ga_beds_occupied"]
     assert (beds.kind, beds.aggregation) == ("stock", Aggregation.MEAN)
 
 
@@ -93,8 +90,7 @@ def test_every_registry_row_has_seven_fields() -> None:
     text = resources.files("flowplan.data").joinpath("measures.csv").read_text(encoding="utf-8")
     widths = {row[0]: len(row) for row in csv.reader(text.splitlines())}
     assert {name: n for name, n in widths.items() if n != 7} == {}
-    delayed = measures.get("delayed_discharges")
-    assert delayed is not None
+    delayed = measures.registry()["delayed_discharges"]
     assert delayed.description.endswith("by reason (acute discharge sitrep)")
 
 
@@ -110,8 +106,7 @@ def _listed(breakdowns: str) -> set[str] | None:
 )
 def test_fixed_breakdowns_are_the_ones_the_registry_lists(fmt: str) -> None:
     for value in FORMATS[fmt].values:
-        measure = measures.get(value.measure)
-        assert measure is not None
+        measure = measures.registry()[value.measure]
         listed = _listed(measure.breakdowns)
         if listed is not None:
             assert value.breakdown in listed | {"all"}, (value.column, value.breakdown)

@@ -224,3 +224,43 @@ def _series_at(
     except UsageError:
         return None
     return _latest(frame, at)
+
+
+@dataclass(frozen=True)
+class MetricInputs:
+    """Numerator and denominator series of a metric for one organisation, aligned by period."""
+
+    org: str
+    numerator: pd.DataFrame
+    denominator: pd.DataFrame
+    grain: Grain
+    basis: list[str] = field(default_factory=list)
+
+
+def metric_inputs(
+    store: Store,
+    org: str,
+    numerator_measure: str,
+    denominator_measure: str,
+    *,
+    numerator_breakdown: str | None = None,
+    denominator_breakdown: str | None = None,
+    grain: Grain | None = None,
+) -> MetricInputs:
+    """The stored series a metric is computed from, at the same grain.
+
+    Raises:
+        UsageError: either series is missing for the organisation.
+    """
+    num, used, num_bd = store.read_series(org, numerator_measure, numerator_breakdown, grain)
+    den, _, den_bd = store.read_series(org, denominator_measure, denominator_breakdown, used)
+    return MetricInputs(
+        org=org,
+        numerator=num[["period_start", "value"]],
+        denominator=den[["period_start", "value"]],
+        grain=used,
+        basis=[
+            f"numerator: {org} {numerator_measure} [{num_bd}] by {used.value}",
+            f"denominator: {org} {denominator_measure} [{den_bd}] by {used.value}",
+        ],
+    )

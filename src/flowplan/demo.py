@@ -17,7 +17,10 @@ from flowplan.data.grain import Grain
 from flowplan.data.orgfiles import read_footprints
 from flowplan.data.readers import read
 from flowplan.errors import UsageError
-from flowplan.store.inputs import bed_inputs, rtt_inputs
+from flowplan.metrics.compute import compute_series
+from flowplan.metrics.registry import get as get_metric
+from flowplan.metrics.spc import spc, spc_chart
+from flowplan.store.inputs import bed_inputs, metric_inputs, rtt_inputs
 from flowplan.store.store import Store
 
 # Every bundled public file and the reader for it, relative to ``data/public``.
@@ -113,6 +116,7 @@ def run_demo(out_dir: Path, data_dir: Path | None, console: Console) -> Store:
     console.print(recent)
     beds_csv, curve_csv = _beds_outputs(store, out_dir, console)
     projection_csv, projection_png = _waitinglist_outputs(store, out_dir, console)
+    spc_csv, spc_png = _spc_outputs(store, out_dir, console)
 
     console.print("\n[bold]Outputs[/bold]")
     console.print(f"  store:                 {db_file.resolve()}")
@@ -121,6 +125,8 @@ def run_demo(out_dir: Path, data_dir: Path | None, console: Console) -> Store:
     console.print(f"  occupancy vs delay:    {curve_csv.resolve()}")
     console.print(f"  waiting-list forecast: {projection_csv.resolve()}")
     console.print(f"  waiting-list chart:    {projection_png.resolve()}")
+    console.print(f"  SPC chart (A&E 4h):    {spc_png.resolve()}")
+    console.print(f"  SPC table (A&E 4h):    {spc_csv.resolve()}")
     console.print("\n[bold]Try[/bold]")
     home = out_dir.resolve()
     console.print(f"  export FLOWPLAN_HOME={home}")
@@ -130,6 +136,8 @@ def run_demo(out_dir: Path, data_dir: Path | None, console: Console) -> Store:
     console.print(
         "  .venv/bin/flowplan waitinglist solve --stp QE1 --target within_18 --level 0.92"
     )
+    console.print("  .venv/bin/flowplan benchmark constitution.ae_4h --org RXN")
+    console.print("  .venv/bin/flowplan metric list --family bcf")
     return store
 
 
@@ -211,5 +219,31 @@ def _waitinglist_outputs(store: Store, out_dir: Path, console: Console) -> tuple
             if projection.unsustainable
             else ""
         )
+    )
+    return csv_path, png_path
+
+
+def _spc_outputs(store: Store, out_dir: Path, console: Console) -> tuple[Path, Path]:
+    """An SPC chart of the demo trust's A&E 4-hour performance, to Making Data Count rules."""
+    defn = get_metric("constitution.ae_4h")
+    assert defn.numerator_measure and defn.denominator_measure
+    got = metric_inputs(store, EXAMPLE_ORG, defn.numerator_measure, defn.denominator_measure)
+    frame = compute_series(defn, got.numerator, got.denominator)
+    result = spc(
+        frame["period_start"],
+        frame["value"],
+        improvement="increase",
+        target=defn.standard,
+    )
+    csv_path = out_dir / f"{EXAMPLE_ORG}_ae_4h_spc.csv"
+    png_path = out_dir / f"{EXAMPLE_ORG}_ae_4h_spc.png"
+    columns = ["date", "value", "mean", "lpl", "upl", "point_type", "special_cause"]
+    result.frame[columns].to_csv(csv_path, index=False)
+    spc_chart(result, png_path, f"{EXAMPLE_ORG} A&E: % within 4 hours of arrival, all types")
+    standard = "" if defn.standard is None else f" against the {defn.standard:g}% standard"
+    console.print(
+        f"{EXAMPLE_ORG} A&E 4-hour performance: mean {result.frame['mean'].iloc[-1]:.1f}%, "
+        f"variation {result.variation.replace('_', ' ')}, assurance "
+        f"{(result.assurance or 'none').replace('_', ' ')}{standard}"
     )
     return csv_path, png_path

@@ -179,7 +179,18 @@ def test_trajectory_build_and_check(tmp_path: Path) -> None:
         "--target",
         "July=74",
     )
+    assert (code, err.strip()) == (2, "--target: not an ISO date (YYYY-MM-DD): 'July'")
+    code, _, err = run(
+        "trajectory",
+        "build",
+        "--baseline",
+        "70",
+        "--baseline-date",
+        "2025-03-01",
+        "--target",
+        "2025-07-01",
+    )
     assert (code, err.strip()) == (
         2,
-        "--target must be DATE=VALUE, e.g. 2025-03-01=95 (got 'July=74')",
+        "--target must be DATE=VALUE, e.g. 2025-03-01=95 (got '2025-07-01')",
     )

@@ -6,6 +6,7 @@ The commands live in modules by area and register themselves on the root app in
 
 from flowplan.cli import capacity as _capacity  # noqa: F401  (registers the capacity commands)
 from flowplan.cli import data as _data  # noqa: F401  (registers the data commands)
+from flowplan.cli import demand as _demand  # noqa: F401  (registers review/forecast/backtest)
 from flowplan.cli import metrics as _metrics  # noqa: F401  (registers metric/trajectory/spc)
 from flowplan.cli import waitinglist as _waitinglist  # noqa: F401  (registers waitinglist)
 from flowplan.cli.common import app

@@ -380,7 +380,7 @@ class Store:
         done_before: int,
     ) -> int:
         series_ids = fresh["series_id"].astype(int).tolist()
-        periods = list(pd.to_datetime(fresh["period_start"]).dt.to_pydatetime())
+        periods = pd.DatetimeIndex(fresh["period_start"]).to_pydatetime().tolist()
         values = fresh["value"].astype(float).tolist()
         total = len(values)
         if self.backend == "postgresql":

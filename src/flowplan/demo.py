@@ -16,11 +16,14 @@ from flowplan.capacity.waitinglist import project, spread_total
 from flowplan.data.grain import Grain
 from flowplan.data.orgfiles import read_footprints
 from flowplan.data.readers import read
+from flowplan.demand.report import write_report
+from flowplan.demand.review import review
 from flowplan.errors import UsageError
 from flowplan.metrics.compute import compute_series
 from flowplan.metrics.registry import get as get_metric
 from flowplan.metrics.spc import spc, spc_chart
 from flowplan.store.inputs import bed_inputs, metric_inputs, rtt_inputs
+from flowplan.store.review_inputs import review_inputs
 from flowplan.store.store import Store
 
 # Every bundled public file and the reader for it, relative to ``data/public``.
@@ -46,6 +49,7 @@ BUNDLED_FILES: tuple[tuple[str, str], ...] = (
 
 EXAMPLE_ORG = "RXN"
 EXAMPLE_STP = "QE1"
+EXAMPLE_FOOTPRINT = "LSC-SRG"
 
 
 def repo_data_dir() -> Path:
@@ -117,6 +121,7 @@ def run_demo(out_dir: Path, data_dir: Path | None, console: Console) -> Store:
     beds_csv, curve_csv = _beds_outputs(store, out_dir, console)
     projection_csv, projection_png = _waitinglist_outputs(store, out_dir, console)
     spc_csv, spc_png = _spc_outputs(store, out_dir, console)
+    review_html = _review_outputs(store, out_dir, console)
 
     console.print("\n[bold]Outputs[/bold]")
     console.print(f"  store:                 {db_file.resolve()}")
@@ -127,6 +132,7 @@ def run_demo(out_dir: Path, data_dir: Path | None, console: Console) -> Store:
     console.print(f"  waiting-list chart:    {projection_png.resolve()}")
     console.print(f"  SPC chart (A&E 4h):    {spc_png.resolve()}")
     console.print(f"  SPC table (A&E 4h):    {spc_csv.resolve()}")
+    console.print(f"  review of pressures:   {review_html.resolve()}")
     console.print("\n[bold]Try[/bold]")
     home = out_dir.resolve()
     console.print(f"  export FLOWPLAN_HOME={home}")
@@ -247,3 +253,16 @@ def _spc_outputs(store: Store, out_dir: Path, console: Console) -> tuple[Path, P
         f"{(result.assurance or 'none').replace('_', ' ')}{standard}"
     )
     return csv_path, png_path
+
+
+def _review_outputs(store: Store, out_dir: Path, console: Console) -> Path:
+    """The review of the drivers of pressure for the demo trust within its example footprint."""
+    inputs = review_inputs(store, EXAMPLE_ORG, EXAMPLE_FOOTPRINT)
+    result = review(inputs)
+    report = write_report(result, out_dir / "review")
+    answered = sum(1 for section in result.sections if section.answered)
+    console.print(
+        f"{EXAMPLE_ORG} review of the drivers of pressure: {len(result.findings)} findings, "
+        f"{answered} of {len(result.sections)} questions answered"
+    )
+    return report.html_path

@@ -266,6 +266,9 @@ def test_demo_builds_a_fresh_store(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     projection = (out_dir / "QE1_waitinglist_projection.csv").read_text().splitlines()
     assert len(projection) == 1 + 105  # header + weeks 0..104
     assert (out_dir / "QE1_waitinglist_projection.png").read_bytes()[:4] == b"\x89PNG"
+    review = (out_dir / "review" / "review.html").read_text(encoding="utf-8")
+    assert "data:image/png;base64," in review and "redistribution" in review.lower()
+    assert (out_dir / "RXN_ae_4h_spc.png").read_bytes()[:4] == b"\x89PNG"
     code, out, _ = run("demo", "--out", str(out_dir))  # runs again from scratch
     assert code == 0 and "853,941 observations" in out
 

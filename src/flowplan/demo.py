@@ -16,6 +16,7 @@ from flowplan.capacity.waitinglist import project, spread_total
 from flowplan.data.grain import Grain
 from flowplan.data.orgfiles import read_footprints
 from flowplan.data.readers import read
+from flowplan.demand.forecast import forecast
 from flowplan.demand.report import write_report
 from flowplan.demand.review import review
 from flowplan.errors import UsageError
@@ -122,6 +123,7 @@ def run_demo(out_dir: Path, data_dir: Path | None, console: Console) -> Store:
     projection_csv, projection_png = _waitinglist_outputs(store, out_dir, console)
     spc_csv, spc_png = _spc_outputs(store, out_dir, console)
     review_html = _review_outputs(store, out_dir, console)
+    forecast_csv = _forecast_outputs(store, out_dir, console)
 
     console.print("\n[bold]Outputs[/bold]")
     console.print(f"  store:                 {db_file.resolve()}")
@@ -133,6 +135,7 @@ def run_demo(out_dir: Path, data_dir: Path | None, console: Console) -> Store:
     console.print(f"  SPC chart (A&E 4h):    {spc_png.resolve()}")
     console.print(f"  SPC table (A&E 4h):    {spc_csv.resolve()}")
     console.print(f"  review of pressures:   {review_html.resolve()}")
+    console.print(f"  6-week forecast:       {forecast_csv.resolve()}")
     console.print("\n[bold]Try[/bold]")
     home = out_dir.resolve()
     console.print(f"  export FLOWPLAN_HOME={home}")
@@ -266,3 +269,20 @@ def _review_outputs(store: Store, out_dir: Path, console: Console) -> Path:
         f"{answered} of {len(result.sections)} questions answered"
     )
     return report.html_path
+
+
+FORECAST_DAYS = 42
+
+
+def _forecast_outputs(store: Store, out_dir: Path, console: Console) -> Path:
+    """A 6-week daily forecast of the demo trust's discharges with 80% and 95% intervals."""
+    frame, _, _ = store.read_series(EXAMPLE_ORG, "discharges")
+    result = forecast(frame[["period_start", "value"]], "day", FORECAST_DAYS)
+    path = out_dir / f"{EXAMPLE_ORG}_discharges_forecast.csv"
+    table = result.frame.assign(ds=pd.to_datetime(result.frame["ds"]).dt.date.astype(str))
+    table.to_csv(path, index=False)
+    console.print(
+        f"{EXAMPLE_ORG} discharges forecast ({result.model} model): {FORECAST_DAYS} days from "
+        f"{table['ds'].iloc[0]}, mean {table['mean'].mean():,.0f} a day"
+    )
+    return path

@@ -11,10 +11,10 @@ Models (:data:`MODELS`):
 ``default``
     flowplan's model for hospital demand (:class:`DefaultModel`): a robust regression of the
     log count on calendar effects — day of week, England & Wales bank holidays, the day after
-    a bank holiday, each day of the Christmas–New Year period, annual seasonality — over a
-    flexible trend, then an exponentially weighted local level of the calendar-adjusted series
-    that adapts to level shifts; intervals are conformal, calibrated on rolling origins inside
-    the training data by horizon step.
+    a bank holiday, each day of the Christmas–New Year period (month-of-year effects for
+    months) — over a flexible trend, then an exponentially smoothed local level (and, for days,
+    weekday pattern) of the calendar-adjusted series that adapts to level shifts; intervals are
+    conformal, calibrated on rolling origins inside the training data by horizon step.
 ``seasonal_naive``, ``ets``, ``arima``, ``mstl``
     statsforecast's SeasonalNaive, AutoETS, AutoARIMA and MSTL, with the season length set by
     grain (7 for days, 52 for weeks, 12 for months; MSTL adds 365 for days with two years of
@@ -704,7 +704,7 @@ SEASON_GAMMAS: tuple[float, ...] = (0.0, 0.005, 0.01, 0.02, 0.05, 0.1)
 WINSOR_SD = 3.0
 HUBER_K = 1.345
 ROBUST_ITERATIONS = 4
-# A zero in a count series where the model expects at least this many is a reporting gap.
+# A run of zeros amid values whose median is at least this is a reporting gap, not demand.
 ZERO_GAP_MIN = 5.0
 # Most horizon steps scored when the smoothing weights are chosen (spread over 1..h).
 SCORED_STEPS = 10
@@ -970,14 +970,19 @@ class DefaultModel(BaseForecaster):
     ``counts`` is false):
 
     1. **Calendar regression.** ``z`` is regressed on day-of-week effects, England & Wales bank
-       holidays, the first working day after a bank holiday, one effect for each day of the
-       Christmas–New Year period (24 Dec–2 Jan), and annual Fourier terms (daily and weekly
-       series; months get month-of-year effects and the shares of weekend days and bank
-       holidays instead), together with a trend: intercept, slope and piecewise-linear bends
-       every quarter (days), 13 weeks or 6 months. Coefficients are shrunk towards zero by
-       ridge penalties set as prior standard deviations on the log scale (:data:`PRIOR_SD`)
-       and fitted by iteratively reweighted least squares with Huber weights. A zero where the
-       fit expects at least :data:`ZERO_GAP_MIN` is a reporting gap and is treated as missing.
+       holidays, the first working day after a bank holiday and one effect for each day of the
+       Christmas–New Year period (24 Dec–2 Jan) — for weeks, the shares of the week's days that
+       are such days; for months, month-of-year effects and the shares of weekend days and bank
+       holidays — together with a trend: intercept, slope, piecewise-linear bends every
+       quarter (days), 13 weeks or 6 months, and possible level steps every 28 days, 4 weeks
+       or 3 months. Coefficients are shrunk towards zero by ridge penalties set as prior
+       standard deviations on the log scale (:data:`PRIOR_SD`; months get a nearly straight
+       trend and small month effects, as their histories are short) and fitted by iteratively
+       reweighted least squares with Huber weights; for days and weeks the past is weighted
+       with a one-year half-life (:data:`RECENCY_HALF_LIFE`). Annual Fourier terms are
+       available (``fourier_terms``) but off by default: on three years of daily history they
+       learned one-off events and made forecasts worse. Runs of zeros amid larger values are
+       reporting gaps (:func:`reporting_gaps`) and are treated as missing.
     2. **Adaptive level.** The calendar-adjusted series (trend plus residual; residuals clipped
        at ±3 robust standard deviations; missing periods filled from the trend) is smoothed
        exponentially — a local level, and for days also a slowly drifting day-of-week
@@ -999,7 +1004,7 @@ class DefaultModel(BaseForecaster):
         holidays: "england" (bank holidays, the day after, the Christmas period) or "none".
         counts: the series are counts (log scale, non-negative forecasts); false for series
             that can be negative (identity scale).
-        fourier_terms: pairs of annual sine/cosine terms (default 4 for days, 5 for weeks).
+        fourier_terms: pairs of annual sine/cosine terms for days and weeks (default 0).
         calibration_origins: most rolling origins used for the intervals (default 52 for days
             and weeks, 24 for months).
     """

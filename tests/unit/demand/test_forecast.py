@@ -68,8 +68,10 @@ CASES = [
     ("seasonal_naive", "week"),
     ("seasonal_naive", "month"),
     ("ets", "day"),
+    ("ets", "week"),
     ("ets", "month"),
     ("mstl", "day"),
+    ("mstl", "week"),
     ("mstl", "month"),
     ("arima", "month"),  # AutoARIMA only on one tiny series: it is slow
 ]

@@ -36,6 +36,7 @@ test: lint types unit
 bench: $(STAMP)
 	$(BIN)/python -m bench.run
 	$(BIN)/python -m bench.capacity
+	$(BIN)/python -m bench.forecast
 
 clean:
 	rm -rf $(VENV) out .mypy_cache .ruff_cache .pytest_cache

@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol, Self, TypeAlias
@@ -441,7 +442,7 @@ class _Fitted:
     state: Any
 
 
-class BaseForecaster:
+class BaseForecaster(ABC):
     """Shared machinery: validation, per-series fitting, nested non-negative intervals.
 
     Args:
@@ -537,15 +538,15 @@ class BaseForecaster:
         raw = self.predict_state(fitted, future, list(levels))
         return self._finish(future, raw, levels)
 
+    @abstractmethod
     def fit_series_state(self, ds: pd.DatetimeIndex, y: FloatArray) -> Any:
         """Fit one regular series and return the model's state."""
-        raise NotImplementedError
 
+    @abstractmethod
     def predict_state(
         self, fitted: _Fitted, future: pd.DatetimeIndex, levels: list[float]
     ) -> dict[str, FloatArray]:
         """Point forecasts (``mean``) and bounds (``lo_<l>``, ``hi_<l>``) for ``future``."""
-        raise NotImplementedError
 
     def _finish(
         self, future: pd.DatetimeIndex, raw: Mapping[str, FloatArray], levels: Sequence[float]
@@ -590,9 +591,9 @@ class _StatsForecastModel(BaseForecaster):
         m = SEASON_LENGTH[self.grain]
         return m if n >= 2 * m else 1
 
+    @abstractmethod
     def make(self, n: int) -> Any:
         """A fresh statsforecast model for a series of ``n`` periods."""
-        raise NotImplementedError
 
     def fit_series_state(self, ds: pd.DatetimeIndex, y: FloatArray) -> Any:
         model = self.make(len(y))

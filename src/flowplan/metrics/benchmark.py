@@ -38,6 +38,7 @@ import numpy as np
 import pandas as pd
 
 from flowplan.errors import UsageError
+from flowplan.metrics.checks import finite, got
 
 DIRECTIONS: tuple[str, ...] = ("higher_is_better", "lower_is_better", "neutral")
 
@@ -49,34 +50,11 @@ MIN_PEERS = 2
 """Fewest organisations with a value (the organisation included) a spine row is built from."""
 
 
-_MAX_SHOWN = 60  # longest repr quoted in a message; longer values are named by type
-
-
-def _got(value: object) -> str:
-    """The offending value as the user gave it, for a one-line message."""
-    if isinstance(value, numbers.Real) and not isinstance(value, bool | numbers.Integral):
-        return repr(float(value))
-    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
-        return str(int(value))
-    text = repr(value)
-    return text if len(text) <= _MAX_SHOWN and "\n" not in text else f"a {type(value).__name__}"
-
-
-def _finite(name: str, value: object) -> float:
-    """``value`` as a finite float, or UsageError naming ``name``."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise UsageError(f"{name} must be a number (got {_got(value)})")
-    out = float(value)
-    if not math.isfinite(out):
-        raise UsageError(f"{name} must be a finite number (got {_got(value)})")
-    return out
-
-
 def _direction(value: object) -> str:
     """A metric direction: higher_is_better, lower_is_better or neutral."""
     if not isinstance(value, str) or value not in DIRECTIONS:
         options = ", ".join(repr(d) for d in DIRECTIONS)
-        raise UsageError(f"direction must be one of {options} (got {_got(value)})")
+        raise UsageError(f"direction must be one of {options} (got {got(value)})")
     return value
 
 
@@ -129,10 +107,10 @@ def ambition(
             "ambition needs direction 'higher_is_better' or 'lower_is_better' "
             "(a neutral metric has no better side)"
         )
-    v = _finite("value", value)
-    nat = _finite("national", national)
-    lo = _finite("q25", q25)
-    hi = _finite("q75", q75)
+    v = finite("value", value)
+    nat = finite("national", national)
+    lo = finite("q25", q25)
+    hi = finite("q75", q75)
     if lo > hi:
         raise UsageError(f"q25 must not exceed q75 (got q25 {_num(lo)} > q75 {_num(hi)})")
     extra: list[float] = []
@@ -140,10 +118,10 @@ def ambition(
         if isinstance(quartile_edges, str | bytes) or not isinstance(quartile_edges, Sequence):
             raise UsageError(
                 f"quartile_edges must be a list of numbers such as (q25, median, q75) "
-                f"(got {_got(quartile_edges)})"
+                f"(got {got(quartile_edges)})"
             )
         for edge in quartile_edges:
-            e = _finite("quartile edge", edge)
+            e = finite("quartile edge", edge)
             if not lo <= e <= hi:
                 raise UsageError(
                     f"quartile edges must lie between q25 {_num(lo)} and q75 {_num(hi)} "
@@ -245,8 +223,7 @@ def _peers(values: object) -> tuple[dict[str, float], set[str]]:
         if not values.index.is_unique:
             repeated = values.index[values.index.duplicated()][0]
             raise UsageError(
-                f"values has more than one value for org {_got(repeated)}; give one per "
-                f"organisation"
+                f"values has more than one value for org {got(repeated)}; give one per organisation"
             )
         items = list(values.items())
     elif isinstance(values, Mapping):
@@ -259,17 +236,17 @@ def _peers(values: object) -> tuple[dict[str, float], set[str]]:
     blank: set[str] = set()
     for code, raw in items:
         if not isinstance(code, str) or code == "":
-            raise UsageError(f"org codes in values must be non-empty text (got {_got(code)})")
+            raise UsageError(f"org codes in values must be non-empty text (got {got(code)})")
         if raw is None or raw is pd.NA or raw is pd.NaT:
             blank.add(code)
             continue
         if isinstance(raw, bool) or not isinstance(raw, numbers.Real):
-            raise UsageError(f"value for org {code!r} must be a number (got {_got(raw)})")
+            raise UsageError(f"value for org {code!r} must be a number (got {got(raw)})")
         x = float(raw)
         if math.isnan(x):
             blank.add(code)
         elif math.isinf(x):
-            raise UsageError(f"value for org {code!r} must be a finite number (got {_got(raw)})")
+            raise UsageError(f"value for org {code!r} must be a finite number (got {got(raw)})")
         else:
             out[code] = x
     return out, blank
@@ -327,7 +304,7 @@ def spine(
     if national is None:
         nat, source = median, "median"
     else:
-        nat, source = _finite("national", national), "given"
+        nat, source = finite("national", national), "given"
     variance_pct = (value - nat) / abs(nat) * 100.0 if nat != 0 else math.nan
 
     rank: int | None
@@ -342,7 +319,7 @@ def spine(
 
     goal: float | None
     if ambition is not None:
-        goal, reason = _finite("ambition", ambition), "given"
+        goal, reason = finite("ambition", ambition), "given"
     elif direction_ == "neutral":
         goal, reason = None, "none: a neutral metric has no better side"
     else:

@@ -41,8 +41,6 @@ tolerances that are parameters (defaults: green on plan or better, amber up to 5
 
 from __future__ import annotations
 
-import math
-import numbers
 from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Literal, TypedDict
@@ -52,6 +50,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from flowplan.errors import UsageError
+from flowplan.metrics.checks import finite, got
 
 Grain = Literal["month", "quarter", "year"]
 """Period length of a trajectory."""
@@ -97,36 +96,11 @@ _BOUNDARY_SLACK = 1e-9
 # --- input checks ---------------------------------------------------------------------------
 
 
-_MAX_SHOWN = 60  # longest repr quoted in a message; longer values are named by type
-
-
-def _got(value: object) -> str:
-    """The offending value as the user gave it, for a one-line message."""
-    if isinstance(value, numbers.Real) and not isinstance(value, bool | numbers.Integral):
-        return repr(float(value))
-    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
-        return str(int(value))
-    if isinstance(value, date) and not isinstance(value, datetime):
-        return value.isoformat()
-    text = repr(value)
-    return text if len(text) <= _MAX_SHOWN and "\n" not in text else f"a {type(value).__name__}"
-
-
-def _finite(name: str, value: object) -> float:
-    """``value`` as a finite float, or UsageError naming ``name``."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise UsageError(f"{name} must be a number (got {_got(value)})")
-    out = float(value)
-    if not math.isfinite(out):
-        raise UsageError(f"{name} must be a finite number (got {_got(value)})")
-    return out
-
-
 def _choice(name: str, value: object, allowed: tuple[str, ...]) -> str:
     """``value`` if it is one of ``allowed``, else UsageError listing them."""
     if not isinstance(value, str) or value not in allowed:
         options = ", ".join(repr(a) for a in allowed)
-        raise UsageError(f"{name} must be one of {options} (got {_got(value)})")
+        raise UsageError(f"{name} must be one of {options} (got {got(value)})")
     return value
 
 
@@ -138,7 +112,7 @@ def _direction(value: object) -> str:
 def _as_date(name: str, value: object) -> date:
     """``value`` as a calendar date (a datetime or Timestamp loses its time of day)."""
     if value is pd.NaT or not isinstance(value, date):
-        raise UsageError(f"{name} must be a date (got {_got(value)})")
+        raise UsageError(f"{name} must be a date (got {got(value)})")
     if isinstance(value, datetime):
         return value.date()
     return value
@@ -147,14 +121,14 @@ def _as_date(name: str, value: object) -> date:
 def _targets(targets: object) -> list[tuple[date, float]]:
     """``targets`` as a non-empty list of (date, value) pairs."""
     if isinstance(targets, str | bytes) or not isinstance(targets, Sequence):
-        raise UsageError(f"targets must be a list of (date, value) pairs (got {_got(targets)})")
+        raise UsageError(f"targets must be a list of (date, value) pairs (got {got(targets)})")
     if len(targets) == 0:
         raise UsageError("targets must hold at least one (date, value) pair (got none)")
     out: list[tuple[date, float]] = []
     for i, pair in enumerate(targets, start=1):
         if isinstance(pair, str | bytes) or not isinstance(pair, Sequence) or len(pair) != 2:
-            raise UsageError(f"target {i} must be a (date, value) pair (got {_got(pair)})")
-        out.append((_as_date(f"target {i} date", pair[0]), _finite(f"target {i} value", pair[1])))
+            raise UsageError(f"target {i} must be a (date, value) pair (got {got(pair)})")
+        out.append((_as_date(f"target {i} date", pair[0]), finite(f"target {i} value", pair[1])))
     return out
 
 
@@ -331,7 +305,7 @@ def build(
     grain_ = _choice("grain", grain, GRAINS)
     shape_ = _choice("shape", shape, SHAPES)
     kind_ = _choice("seasonal_kind", seasonal_kind, SEASONAL_KINDS)
-    base_value = _finite("baseline_value", baseline_value)
+    base_value = finite("baseline_value", baseline_value)
     base_day = _as_date("baseline_date", baseline_date)
     anchors = _targets(targets)
 
@@ -460,14 +434,14 @@ def _numbers(
     if unreadable.any():
         i = _first(unreadable) - 1
         raise UsageError(
-            f"{name} {column} must be a number (got {_got(raw.iloc[i])} for "
+            f"{name} {column} must be a number (got {got(raw.iloc[i])} for "
             f"{starts.iloc[i]:%Y-%m-%d})"
         )
     bad = ~np.isfinite(values) if not allow_missing else np.isinf(values)
     if bad.any():
         i = _first(bad) - 1
         raise UsageError(
-            f"{name} {column} must be a finite number (got {_got(values.iloc[i])} for "
+            f"{name} {column} must be a finite number (got {got(values.iloc[i])} for "
             f"{starts.iloc[i]:%Y-%m-%d})"
         )
     out: npt.NDArray[np.float64] = np.asarray(values, dtype=np.float64)
@@ -539,17 +513,17 @@ def check(
             trajectory.
     """
     direction_ = _direction(direction)
-    green = _finite("green_tolerance", green_tolerance)
-    amber = _finite("amber_tolerance", amber_tolerance)
+    green = finite("green_tolerance", green_tolerance)
+    amber = finite("amber_tolerance", amber_tolerance)
     if green < 0:
-        raise UsageError(f"green_tolerance must be zero or more (got {_got(green_tolerance)})")
+        raise UsageError(f"green_tolerance must be zero or more (got {got(green_tolerance)})")
     if amber < green:
         raise UsageError(
             f"amber_tolerance must be at least green_tolerance (got amber {amber:g} < "
             f"green {green:g})"
         )
     if not isinstance(relative, bool | np.bool_):
-        raise UsageError(f"relative must be True or False (got {_got(relative)})")
+        raise UsageError(f"relative must be True or False (got {got(relative)})")
     plan = _series("trajectory", trajectory, "planned", allow_missing=False)
     if plan.empty:
         raise UsageError("trajectory has no periods; build one with trajectory.build first")

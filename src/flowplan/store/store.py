@@ -47,6 +47,8 @@ from flowplan.store.models import (
 
 CHUNK = 20_000
 ID_CHUNK = 500
+# organisation types a more specific one replaces ("provider" is any A&E or RTT provider)
+GENERIC_TYPES = ("unknown", "provider")
 FOOTPRINT_TYPES = ("icb", "stp", "srg", "region", "unit_of_planning", "hwb", "place", "other")
 Progress = Callable[[int], None]
 
@@ -279,8 +281,8 @@ class Store:
                 changes["name"] = name
             if parent and parent != old.parent_code:
                 changes["parent_code"] = parent
-            if old.type == "unknown" and r["type"] != "unknown":
-                changes["type"] = r["type"]
+            if old.type in GENERIC_TYPES and r["type"] not in GENERIC_TYPES:
+                changes["type"] = r["type"]  # a file that knows better (a trust) refines it
             if changes:
                 conn.execute(
                     update(Organisation).where(Organisation.code == r["code"]).values(**changes)

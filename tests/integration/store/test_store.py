@@ -240,6 +240,7 @@ def test_organisation_names_and_parents_come_from_files(
         [read("trust_ae", trust_ae(tmp_path / "ae.csv", [("R1H", 5, 1, 1, 0, "April 2021")]))]
     )
     assert store.organisation("R1H")["name"] == "BARTS HEALTH NHS TRUST"
+    assert store.organisation("R1H")["type"] == "trust"  # the trust file refines "provider"
 
 
 def test_attribution_links(store_url: str, public_data: Path) -> None:

@@ -222,13 +222,13 @@ class RawRows:
 
     @classmethod
     def of(cls, frames: Sequence[pd.DataFrame]) -> RawRows:
-        obs = pd.concat(frames, ignore_index=True)
+        obs = pd.concat([f for f in frames if not f.empty], ignore_index=True)
         keys = pd.MultiIndex.from_frame(obs[["org_code", "measure", "breakdown", "grain"]])
         codes, _ = pd.factorize(keys)
         periods = pd.to_datetime(obs["period_start"])
         return cls(
             series_ids=(codes + 1).tolist(),
-            periods=list(periods.dt.to_pydatetime()),
+            periods=pd.DatetimeIndex(periods).to_pydatetime().tolist(),
             # how SQLAlchemy writes a DateTime to SQLite
             period_text=periods.dt.strftime("%Y-%m-%d %H:%M:%S.%f").tolist(),
             values=obs["value"].astype(float).tolist(),

@@ -10,6 +10,7 @@ from flowplan.data.readers import read
 from flowplan.errors import UsageError
 from flowplan.store.inputs import bed_inputs, rtt_inputs
 from flowplan.store.store import Store
+from tests.integration.store.crafted import BEDS_COLS, beds_row, write
 
 AE = (
     "nhs_trust22_code,total_attendances,attendances_over_4hours,total_emergency_admissions,"
@@ -19,27 +20,6 @@ AE = (
     "RXN,1000,100,2900,10,,,February 2024\n"
     "RXN,1000,100,3100,10,,,March 2024\n"
 )
-BEDS_COLS = (
-    "nhs_trust22_code,date,general_acute_beds_available,general_acute_beds_occupied,"
-    "general_acute_beds_occupancy_rate,adult_general_acute_beds_available,"
-    "adult_general_acute_beds_occupied,adult_general_acute_beds_occupancy_rate,"
-    "paediatric_general_acute_beds_available,paediatric_general_acute_beds_occupied,"
-    "paediatric_general_acute_beds_occupancy_rate,adult_critical_care_beds_available,"
-    "adult_critical_care_beds_occupied,adult_critical_care_occupancy_rate,"
-    "paediatric_intensive_cared_beds_available,paediatric_intensive_cared_beds_occupied,"
-    "paediatric_intensive_cared_occupancy_rate,neonatal_intensive_care_bed_available,"
-    "neonatal_intensive_care_bed_occupied,neonatal_intensive_care_occupancy_rate\n"
-)
-
-
-def beds_row(month: str, available: int, occupied: int) -> str:
-    return f"RXN,{month},{available},{occupied}" + "," * 16 + "\n"
-
-
-def write(tmp_path: Path, name: str, text: str) -> Path:
-    path = tmp_path / name
-    path.write_text(text, encoding="utf-8")
-    return path
 
 
 def test_bed_inputs_use_littles_law(store_url: str, tmp_path: Path) -> None:

@@ -14,6 +14,7 @@ from flowplan.demand.review import review
 from flowplan.errors import UsageError
 from flowplan.store.review_inputs import review_inputs
 from flowplan.store.store import Store
+from tests.integration.store.crafted import BEDS_COLS, beds_row, write
 
 AE = (
     "nhs_trust22_code,total_attendances,attendances_over_4hours,total_emergency_admissions,"
@@ -36,17 +37,6 @@ BY_TYPE = (
     "2017-01-01,RAE,1,800,80,200\n"
     "2017-01-01,RAE,other,200,5,0\n"
 )
-BEDS_COLS = (
-    "nhs_trust22_code,date,general_acute_beds_available,general_acute_beds_occupied,"
-    "general_acute_beds_occupancy_rate,adult_general_acute_beds_available,"
-    "adult_general_acute_beds_occupied,adult_general_acute_beds_occupancy_rate,"
-    "paediatric_general_acute_beds_available,paediatric_general_acute_beds_occupied,"
-    "paediatric_general_acute_beds_occupancy_rate,adult_critical_care_beds_available,"
-    "adult_critical_care_beds_occupied,adult_critical_care_occupancy_rate,"
-    "paediatric_intensive_cared_beds_available,paediatric_intensive_cared_beds_occupied,"
-    "paediatric_intensive_cared_occupancy_rate,neonatal_intensive_care_bed_available,"
-    "neonatal_intensive_care_bed_occupied,neonatal_intensive_care_occupancy_rate\n"
-)
 DISCHARGES = (
     "nhs_trust22_code,date,discharged_by_1700,discharged_between_1701_2359,discharged_total\n"
     "RXN,2024-01-31,40,60,100\n"
@@ -65,16 +55,6 @@ DELAYS = (
     "Lancashire Teaching,RXN,2024-01-01,Hospital process – Y,3\n"
     "Lancashire Teaching,RXN,2024-02-01,Capacity – X,7\n"
 )
-
-
-def beds_row(month: str, available: int, occupied: int) -> str:
-    return f"RXN,{month},{available},{occupied}" + "," * 16 + "\n"
-
-
-def write(tmp_path: Path, name: str, text: str) -> Path:
-    path = tmp_path / name
-    path.write_text(text, encoding="utf-8")
-    return path
 
 
 def loaded(store_url: str, tmp_path: Path) -> Store:

@@ -274,7 +274,7 @@ def test_every_named_measure_exists_in_measures_csv() -> None:
             assert measure in canonical, (defn.id, measure)
             # measures.csv describes the breakdowns in words; each one used must be named there
             # (the A&E measures say "A&E type", whose labels are 1, 2 and other).
-            assert breakdown is not None
+            assert isinstance(breakdown, str) and breakdown, (defn.id, measure)
             text = canonical[measure].breakdowns
             labels = set(re.findall(r"[a-z0-9_]+", text))
             if "A&E type" in text:

@@ -597,9 +597,8 @@ def test_svg_and_html_charts(tmp_path: Path) -> None:
     assert "<svg" in svg
     page = spc_chart(result, tmp_path / "spc.html", "A&E <type 1>").read_text(encoding="utf-8")
     assert "<title>A&amp;E &lt;type 1&gt;</title>" in page
-    encoded = re.search(r'src="data:image/png;base64,([^"]+)"', page)
-    assert encoded is not None
-    assert base64.b64decode(encoded.group(1)).startswith(PNG_SIGNATURE)
+    (encoded,) = re.findall(r'src="data:image/png;base64,([^"]+)"', page)
+    assert base64.b64decode(encoded).startswith(PNG_SIGNATURE)
     assert "Variation (2021-10-01)" in page
 
 

@@ -131,3 +131,49 @@ class Observation(Base):
     period_start: Mapped[datetime] = mapped_column(DateTime, primary_key=True)
     value: Mapped[float] = mapped_column(Float)
     load_id: Mapped[int] = mapped_column(ForeignKey("loads.id"), index=True)
+
+
+class PlanRecord(Base):
+    """The current revision of one plan: header columns for listing plus the whole document.
+
+    The plan document (``flowplan.plans.model.Plan``) is validated by pydantic at the boundary
+    and stored as JSON; the header columns repeat what listing and access checks need.
+    """
+
+    __tablename__ = "plans"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    type: Mapped[str] = mapped_column(String(32))
+    title: Mapped[str] = mapped_column(String(255))
+    footprint: Mapped[str] = mapped_column(String(32), index=True)
+    status: Mapped[str] = mapped_column(String(16))
+    version: Mapped[int] = mapped_column(Integer)
+    revision: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class PlanRevision(Base):
+    """Every saved revision of a plan document (kept, never edited)."""
+
+    __tablename__ = "plan_revisions"
+
+    plan_id: Mapped[str] = mapped_column(
+        ForeignKey("plans.id", ondelete="CASCADE"), primary_key=True
+    )
+    revision: Mapped[int] = mapped_column(Integer, primary_key=True)
+    document: Mapped[str] = mapped_column(Text)
+    saved_at: Mapped[datetime] = mapped_column(DateTime)
+    who: Mapped[str] = mapped_column(String(128))
+
+
+class PlanAudit(Base):
+    """Append-only audit log of plan changes: who, when, what (database triggers refuse edits)."""
+
+    __tablename__ = "plan_audit"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    plan_id: Mapped[str] = mapped_column(String(64), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime)
+    who: Mapped[str] = mapped_column(String(128))
+    action: Mapped[str] = mapped_column(String(32))
+    detail: Mapped[str] = mapped_column(Text)

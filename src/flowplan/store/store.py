@@ -145,7 +145,7 @@ class Store:
         Raises:
             StoreConflictError: conflicting values and ``replace`` not set; nothing is written.
         """
-        who = who or _login()
+        who = who or login_name()
         reports: list[IngestReport] = []
         done = 0
         try:
@@ -784,7 +784,8 @@ class Store:
         return len(rows)
 
 
-def _login() -> str:
+def login_name() -> str:
+    """The operating-system user, recorded on loads and plan changes when no user is given."""
     try:
         return getpass.getuser()
     except (KeyError, OSError):

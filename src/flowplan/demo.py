@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -23,7 +24,12 @@ from flowplan.errors import UsageError
 from flowplan.metrics.compute import compute_series
 from flowplan.metrics.registry import get as get_metric
 from flowplan.metrics.spc import spc, spc_chart
+from flowplan.plans.checks import check_plan
+from flowplan.plans.document import load_plan
+from flowplan.plans.excel import export_workbook
+from flowplan.plans.onepage import render_onepage
 from flowplan.store.inputs import bed_inputs, metric_inputs, rtt_inputs
+from flowplan.store.plans import PlanStore
 from flowplan.store.review_inputs import review_inputs
 from flowplan.store.store import Store
 
@@ -124,6 +130,7 @@ def run_demo(out_dir: Path, data_dir: Path | None, console: Console) -> Store:
     spc_csv, spc_png = _spc_outputs(store, out_dir, console)
     review_html = _review_outputs(store, out_dir, console)
     forecast_csv = _forecast_outputs(store, out_dir, console)
+    plan_paths = _plan_outputs(store, data, out_dir, console)
 
     console.print("\n[bold]Outputs[/bold]")
     console.print(f"  store:                 {db_file.resolve()}")
@@ -136,6 +143,10 @@ def run_demo(out_dir: Path, data_dir: Path | None, console: Console) -> Store:
     console.print(f"  SPC table (A&E 4h):    {spc_csv.resolve()}")
     console.print(f"  review of pressures:   {review_html.resolve()}")
     console.print(f"  6-week forecast:       {forecast_csv.resolve()}")
+    console.print(f"  plan check (JSON):     {plan_paths['check'].resolve()}")
+    console.print(f"  plan workbook:         {plan_paths['workbook'].resolve()}")
+    console.print(f"  plan on a page (HTML): {plan_paths['html'].resolve()}")
+    console.print(f"  plan on a page (PDF):  {plan_paths['pdf'].resolve()}")
     console.print("\n[bold]Try[/bold]")
     home = out_dir.resolve()
     console.print(f"  export FLOWPLAN_HOME={home}")
@@ -147,6 +158,8 @@ def run_demo(out_dir: Path, data_dir: Path | None, console: Console) -> Store:
     )
     console.print("  .venv/bin/flowplan benchmark constitution.ae_4h --org RXN")
     console.print("  .venv/bin/flowplan metric list --family bcf")
+    console.print(f"  .venv/bin/flowplan plan check {EXAMPLE_PLAN_ID}")
+    console.print(f"  .venv/bin/flowplan plan status {EXAMPLE_PLAN_ID}")
     return store
 
 
@@ -286,3 +299,29 @@ def _forecast_outputs(store: Store, out_dir: Path, console: Console) -> Path:
         f"{table['ds'].iloc[0]}, mean {table['mean'].mean():,.0f} a day"
     )
     return path
+
+
+EXAMPLE_PLAN = Path("demo") / "plans" / "lsc_resilience_2015.yaml"
+EXAMPLE_PLAN_ID = "lsc-resilience-2015"
+
+
+def _plan_outputs(store: Store, data: Path, out_dir: Path, console: Console) -> dict[str, Path]:
+    """The worked example plan: stored, checked, exported to Excel and rendered on a page."""
+    plan = load_plan(data / EXAMPLE_PLAN)
+    PlanStore(store).create(plan, who="demo")
+    report = check_plan(plan)
+    plan_dir = out_dir / "plan"
+    plan_dir.mkdir(parents=True, exist_ok=True)
+    check_json = plan_dir / f"{plan.id}-check.json"
+    check_json.write_text(json.dumps(report.as_dict(), indent=2, default=str), encoding="utf-8")
+    workbook = export_workbook(plan, plan_dir / f"{plan.id}.xlsx")
+    page = render_onepage(plan, plan_dir)
+    counts = report.counts()
+    path = " → ".join(report.critical_path.critical_path) if report.critical_path else "none"
+    console.print(
+        f"plan {plan.id}: {len(plan.schemes)} schemes, {counts['error']} error(s), "
+        f"{counts['warning']} warning(s); {report.funding_gap_text()} Critical path {path}."
+    )
+    if page.pdf_path is None:  # render_onepage writes the PDF unless asked not to
+        raise UsageError(f"plan on a page: no PDF was written to {plan_dir}")
+    return {"check": check_json, "workbook": workbook, "html": page.html_path, "pdf": page.pdf_path}

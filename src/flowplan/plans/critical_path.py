@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Protocol
 
 import networkx as nx
 
@@ -169,3 +171,71 @@ def critical_path(activities: Sequence[Activity]) -> Schedule:
             break
         current = following[0]
     return Schedule(total, timings, tuple(path))
+
+
+class MilestoneLike(Protocol):
+    """What scheduling needs of a plan milestone (``flowplan.plans.model.Milestone``)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def duration_days(self) -> int: ...
+    @property
+    def depends_on(self) -> list[str]: ...
+    @property
+    def due(self) -> date | None: ...
+
+
+@dataclass(frozen=True)
+class Programme:
+    """A plan's milestones scheduled in calendar time.
+
+    Attributes:
+        schedule: the CPM schedule, or None when there are no milestones or they can't be
+            scheduled (a cycle, repeated ids).
+        cycle: the ids of a dependency cycle, when there is one.
+        start: the date of day 0 of the schedule (None when there is no schedule).
+        note: why there is no schedule, in words ("" when there is one).
+    """
+
+    schedule: Schedule | None
+    cycle: list[str] | None
+    start: date | None
+    note: str = ""
+
+    @property
+    def finish(self) -> date | None:
+        """Earliest finish of the whole programme."""
+        if self.schedule is None or self.start is None:
+            return None
+        return self.start + timedelta(days=self.schedule.duration)
+
+
+def schedule_programme(milestones: Sequence[MilestoneLike], plan_start: date) -> Programme:
+    """Schedule a plan's milestones and place day 0 in the calendar.
+
+    Dependencies on unknown milestones are left out (the plan's integrity check reports them).
+    The programme starts when its earliest dated first milestone (one that depends on nothing)
+    starts — its due date less its duration, so a zero-day start gate gives its own due date —
+    or on ``plan_start`` when no first milestone is dated.
+    """
+    if not milestones:
+        return Programme(None, None, None, "The plan has no milestones.")
+    known = {m.id for m in milestones}
+    activities = [
+        Activity(m.id, m.duration_days, tuple(d for d in m.depends_on if d in known))
+        for m in milestones
+    ]
+    cycle = find_cycle(activities)
+    if cycle is not None:
+        return Programme(None, cycle, None, f"No critical path: {CycleError(cycle)}.")
+    try:
+        schedule = critical_path(activities)
+    except ValueError as exc:  # repeated ids: the integrity check reports them
+        return Programme(None, None, None, f"No critical path: {exc}.")
+    starts = [
+        m.due - timedelta(days=m.duration_days)
+        for m in milestones
+        if m.due is not None and not any(d in known for d in m.depends_on)
+    ]
+    return Programme(schedule, None, min(starts, default=plan_start))

@@ -23,6 +23,7 @@ from datetime import date, datetime
 from typing import Any
 
 from flowplan.errors import UsageError
+from flowplan.plans.checks import check_plan
 from flowplan.plans.findings import Finding, Severity
 from flowplan.plans.model import Member, Plan, PlanStatus, SignOff
 
@@ -30,6 +31,8 @@ ORDER = (PlanStatus.draft, PlanStatus.submitted, PlanStatus.signed_off, PlanStat
 _ROUTE = " → ".join(str(s) for s in ORDER)
 #: Fields only the workflow changes; an edit that touches them is refused.
 WORKFLOW_FIELDS = ("status", "signoffs", "version")
+#: The assurance rule that guards locked years (flowplan.plans.checks).
+LOCKED_YEAR_RULE = "PLAN-LOCKED-YEAR"
 #: Most changed paths listed in one audit entry (the rest are counted).
 MAX_PATHS = 50
 
@@ -165,44 +168,6 @@ def reopen(plan: Plan, *, reason: str) -> Change:
     )
 
 
-def _year_items(plan: Plan, years: set[str]) -> dict[str, Any]:
-    """Everything in a plan that belongs to one of ``years``, keyed by a stable path."""
-    items: dict[str, Any] = {}
-    for line in plan.funding:
-        if line.year in years:
-            key = f"funding[{line.kind}:{line.year}:{line.description}]"
-            items[key] = line.model_dump(mode="json")
-    for scheme in plan.schemes:
-        for cost in scheme.costs:
-            if cost.year in years:
-                key = f"schemes[{scheme.id}].costs[{cost.year}:{cost.description or ''}]"
-                items[key] = cost.model_dump(mode="json")
-    for row in plan.financial_summary or []:
-        if row.year is None or row.year in years:
-            items[f"financial_summary[{row.row}:{row.year or ''}]"] = row.model_dump(mode="json")
-    if plan.stated_totals is not None:
-        items["stated_totals"] = plan.stated_totals.model_dump(mode="json")
-    return items
-
-
-def locked_year_changes(old: Plan, new: Plan) -> list[str]:
-    """Paths of the money in ``old.locked_years`` that differ between two plans.
-
-    Funding lines, scheme costs and financial-summary rows of a locked year count, and so do
-    the stated totals (they are the locked years' totals as submitted).
-    """
-    years = set(old.locked_years)
-    if not years:
-        return []
-    before, after = _year_items(old, years), _year_items(new, years)
-    return sorted(k for k in before.keys() | after.keys() if before.get(k) != after.get(k))
-
-
-def is_locked(plan: Plan, today: date) -> bool:
-    """Whether the plan's locked years are now immutable."""
-    return plan.lock_deadline is not None and today > plan.lock_deadline and bool(plan.locked_years)
-
-
 def changed_paths(old: Any, new: Any, prefix: str = "") -> list[str]:
     """Where two plan documents (as JSON data) differ: ``schemes[S03].costs`` style paths.
 
@@ -231,6 +196,11 @@ def changed_paths(old: Any, new: Any, prefix: str = "") -> list[str]:
     return [prefix or "."]
 
 
+def locked_year_findings(old: Plan, new: Plan, *, today: date) -> list[Finding]:
+    """The changes from ``old`` to ``new`` that the locked-years rule refuses on ``today``."""
+    return check_plan(new, previous=old, today=today, rules=[LOCKED_YEAR_RULE]).findings
+
+
 def update(old: Plan, new: Plan, *, today: date) -> Change:
     """An edit of a draft plan's content.
 
@@ -247,14 +217,13 @@ def update(old: Plan, new: Plan, *, today: date) -> Change:
             f"an edit cannot change {', '.join(touched)} of plan '{old.id}'; "
             "use plan submit / signoff / publish / reopen"
         )
-    if is_locked(old, today):
-        locked = locked_year_changes(old, new)
-        if locked:
-            raise WorkflowError(
-                f"plan '{old.id}' locked {', '.join(old.locked_years)} on {old.lock_deadline}: "
-                f"cannot change {', '.join(locked[:5])}"
-                + (f" and {len(locked) - 5} more" if len(locked) > 5 else "")
-            )
+    locked = [f.location for f in locked_year_findings(old, new, today=today)]
+    if locked:
+        raise WorkflowError(
+            f"plan '{old.id}' has locked {', '.join(old.locked_years)} "
+            f"(deadline {old.lock_deadline}): cannot change {', '.join(locked[:5])}"
+            + (f" and {len(locked) - 5} more" if len(locked) > 5 else "")
+        )
     paths = changed_paths(old.model_dump(mode="json"), new.model_dump(mode="json"))
     detail: dict[str, Any] = {"changed": paths[:MAX_PATHS]}
     if len(paths) > MAX_PATHS:

@@ -14,7 +14,7 @@ from flowplan.plans.model import Plan, PlanStatus
 from flowplan.plans.workflow import (
     WorkflowError,
     changed_paths,
-    locked_year_changes,
+    locked_year_findings,
     outstanding,
     publish,
     reopen,
@@ -119,7 +119,7 @@ def test_submit_refused_while_checks_report_errors(demo: Plan) -> None:
 
 def test_sign_off_only_by_signatory_members_once(demo: Plan) -> None:
     submitted = submit(demo, []).plan
-    with pytest.raises(WorkflowError, match="RA4 cannot sign off .* not a signatory member"):
+    with pytest.raises(WorkflowError, match=r"RA4 cannot sign off .* not a signatory member"):
         sign_off(submitted, org="RA4", user="x", at=AT)
     not_signatory = submitted.model_copy(
         update={
@@ -161,7 +161,7 @@ def test_update_refuses_workflow_fields_and_non_drafts(demo: Plan) -> None:
     with pytest.raises(WorkflowError, match="cannot change status"):
         update(demo, demo.model_copy(update={"status": PlanStatus.published}), today=AT.date())
     submitted = submit(demo, []).plan
-    with pytest.raises(WorkflowError, match="cannot edit plan .* its status is submitted"):
+    with pytest.raises(WorkflowError, match=r"cannot edit plan .* its status is submitted"):
         update(submitted, submitted, today=AT.date())
 
 
@@ -172,11 +172,15 @@ def test_locked_years_are_immutable_after_the_deadline(demo: Plan) -> None:
     line = locked.funding[0]
     funding = [line.model_copy(update={"amount_gbp": line.amount_gbp + Decimal(1000)})]
     moved = locked.model_copy(update={"funding": funding + locked.funding[1:]})
-    key = f"funding[{line.kind}:{line.year}:{line.description}]"
-    assert locked_year_changes(locked, moved) == [key]
+    (finding,) = locked_year_findings(locked, moved, today=date(2015, 7, 1))
+    assert finding.location == "funding[0].amount_gbp"
+    assert locked_year_findings(locked, moved, today=date(2015, 6, 30)) == []
     # before the deadline the edit is allowed; after it, refused naming the field
     assert update(locked, moved, today=date(2015, 6, 30)).action == "updated"
-    with pytest.raises(WorkflowError, match=r"locked 2015/16 on 2015-06-30: cannot change funding"):
+    with pytest.raises(
+        WorkflowError,
+        match=r"has locked 2015/16 \(deadline 2015-06-30\): cannot change funding\[0\].amount_gbp",
+    ):
         update(locked, moved, today=date(2015, 7, 1))
     # a change outside the money of the locked year is still allowed
     renamed = locked.model_copy(update={"title": "Renamed"})

@@ -41,6 +41,7 @@ from flowplan.metrics import registry as metric_registry
 from flowplan.metrics.compute import compute
 from flowplan.plans import requirements as reqs
 from flowplan.plans.critical_path import Schedule, schedule_programme
+from flowplan.plans.extensions import extension_findings
 from flowplan.plans.findings import Finding, Severity, count_by_severity, has_errors
 from flowplan.plans.model import (
     FinancialSummaryRow,
@@ -70,7 +71,7 @@ class RuleSpec(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    id: str = Field(pattern=r"^PLAN-[A-Z0-9]+(-[A-Z0-9]+)*$")
+    id: str = Field(pattern=r"^[A-Z]+(-[A-Z0-9]+)+$")
     severity: Severity
     title: str = Field(min_length=1)
     basis: str = ""
@@ -1294,6 +1295,8 @@ def check_plan(
         programme_start=start,
     )
     findings = [f for rule_id in wanted for f in RULES[rule_id](ctx)]
+    if rules is None:  # a full check also runs the plan's extensions (finance, BCF, ...)
+        findings += extension_findings(plan, ctx.today)
     return CheckReport(
         plan_id=plan.id,
         catalogue_version=used.version,

@@ -28,6 +28,7 @@ from pydantic import ValidationError
 from flowplan.errors import Problem, UsageError
 from flowplan.metrics import registry as metric_registry
 from flowplan.plans import requirements as reqs
+from flowplan.plans.extensions import extension_problems
 from flowplan.plans.model import Plan, PlanValidationError
 
 Format = Literal["yaml", "json"]
@@ -294,6 +295,10 @@ def integrity_problems(plan: Plan, file: str = "") -> list[Problem]:
                     cell.to_workstream,
                 )
             )
+    p.extend(
+        Problem(file, 0, f"extensions.{e.path}", e.rule, e.value)
+        for e in extension_problems(plan.extensions)
+    )
     return p
 
 

@@ -15,6 +15,12 @@ from flowplan.errors import Problem
 from flowplan.metrics.registry import unknown_metric_message
 from flowplan.plans import Plan, PlanValidationError, load_plan
 from flowplan.plans.excel import SHEETS, export_workbook, import_workbook
+from flowplan.plans.extensions import Extension, register
+
+# A permissive extension, registered for these tests: the workbook carries any extension's data
+# as JSON, whatever its shape.
+NOTES = "test_notes"
+register(Extension(NOTES, "free-form notes (tests)", lambda data: [], lambda plan, today: []))
 
 REPO = Path(__file__).resolve().parents[3]
 DEMO = REPO / "data" / "demo" / "plans" / "lsc_resilience_2015.yaml"
@@ -192,7 +198,7 @@ def stp_plan() -> Plan:
                 },
                 {"row": "total", "do_nothing": -30500.5, "solutions": 30500.5, "do_something": 0},
             ],
-            "extensions": {"finance": {"notes": ["a", "b"], "rate": 0.5}},
+            "extensions": {NOTES: {"notes": ["a", "b"], "rate": 0.5}},
         }
     )
 

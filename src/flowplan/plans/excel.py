@@ -59,6 +59,7 @@ from pydantic import ValidationError
 from flowplan.errors import Problem, UsageError
 from flowplan.plans import requirements as reqs
 from flowplan.plans.document import field_path, integrity_problems, problems_from_validation
+from flowplan.plans.extensions import SheetCodec, registered
 from flowplan.plans.model import (
     Plan,
     PlanValidationError,
@@ -550,7 +551,14 @@ def export_workbook(plan: Plan, path: str | Path) -> Path:
     wb.remove(wb.active)
     sheets = {name: wb.create_sheet(name) for name in SHEETS}
 
-    _write_header(sheets[HEADER], plan)
+    codecs = _codecs()
+    own = {name: data for name, data in plan.extensions.items() if name in codecs}
+    _write_header(
+        sheets[HEADER],
+        plan.model_copy(
+            update={"extensions": {k: v for k, v in plan.extensions.items() if k not in own}}
+        ),
+    )
     _table(
         sheets[MEMBERS],
         MEMBER_COLS,
@@ -676,6 +684,8 @@ def export_workbook(plan: Plan, path: str | Path) -> Path:
     )
     _table(order, (ORDER_COLS[0], ORDER_COLS[1], _c("keys", Kind.LINES, 40)), order_rows)
     order.sheet_state = "hidden"
+    for name, data in own.items():
+        codecs[name].write(data, wb)
 
     wb.active = 0
     wb.save(path)
@@ -1224,6 +1234,11 @@ def _open(path: Path, file: str) -> Any:
         raise fail("not an Excel workbook (.xlsx)", type(exc).__name__) from None
 
 
+def _codecs() -> dict[str, SheetCodec]:
+    """Extensions that own sheets in the workbook, by name."""
+    return {n: e.workbook for n, e in registered().items() if e.workbook is not None}
+
+
 def import_workbook(path: str | Path) -> Plan:
     """Read a plan back from a workbook written by :func:`export_workbook` (and edited).
 
@@ -1243,6 +1258,12 @@ def import_workbook(path: str | Path) -> Plan:
     file = path.name
     reader = _Reader(file, _open(path, file))
     data = reader.plan_data()
+    for name, codec in _codecs().items():
+        if codec.sheets[0] in reader.wb.sheetnames:
+            part, problems = codec.read(reader.wb, file)
+            reader.problems.extend(problems)
+            if not problems:
+                data.setdefault("extensions", {})[name] = part
     if reader.problems:
         raise PlanValidationError(reader.problems)
     try:

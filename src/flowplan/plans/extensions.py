@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from flowplan.errors import Problem
 from flowplan.plans.findings import Finding
 
 if TYPE_CHECKING:
@@ -40,6 +41,22 @@ class ExtensionProblem:
 
 
 @dataclass(frozen=True)
+class SheetCodec:
+    """How an extension appears in the plan workbook: its own sheets, written and read back.
+
+    Attributes:
+        sheets: the sheet names it owns (the first one marks its presence on import).
+        write: writes the extension's data as those sheets into an openpyxl workbook.
+        read: reads them back from an openpyxl workbook → (data, problems); each problem has
+            the workbook ``file`` name, the sheet row and ``SHEET!HEADER`` as its column.
+    """
+
+    sheets: tuple[str, ...]
+    write: Callable[[Any, Any], None]
+    read: Callable[[Any, str], tuple[Any, list[Problem]]]
+
+
+@dataclass(frozen=True)
 class Extension:
     """A registered plan extension.
 
@@ -48,12 +65,14 @@ class Extension:
         title: what it holds, in words.
         validate: the problems in its data (empty when valid).
         check: its assurance findings for a plan.
+        workbook: its sheets in the plan workbook; None → carried as JSON on the Header sheet.
     """
 
     name: str
     title: str
     validate: Callable[[Any], list[ExtensionProblem]]
     check: Callable[[Plan, date], list[Finding]]
+    workbook: SheetCodec | None = None
 
 
 _REGISTRY: dict[str, Extension] = {}

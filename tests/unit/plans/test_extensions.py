@@ -6,12 +6,21 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import openpyxl
 import pytest
 import yaml
 
+from flowplan.errors import Problem
 from flowplan.plans.checks import check_plan
 from flowplan.plans.document import load_plan
-from flowplan.plans.extensions import Extension, ExtensionProblem, register, registered
+from flowplan.plans.excel import export_workbook, import_workbook
+from flowplan.plans.extensions import (
+    Extension,
+    ExtensionProblem,
+    SheetCodec,
+    register,
+    registered,
+)
 from flowplan.plans.findings import Finding, Severity
 from flowplan.plans.model import Plan, PlanValidationError
 
@@ -74,3 +83,46 @@ def test_extension_findings_join_the_full_check(tmp_path: Path) -> None:
     assert check_plan(plan, rules=["PLAN-TOTALS"]).findings == []
     fine = load_plan(write(tmp_path, {NAME: {"amount": 50}}))
     assert check_plan(fine).passed
+
+
+SHEET = "Test sheet"
+
+
+def _write_sheet(data: Any, wb: Any) -> None:
+    ws = wb.create_sheet(SHEET)
+    ws.append(["amount"])
+    ws.append([data["amount"]])
+
+
+def _read_sheet(wb: Any, file: str) -> tuple[Any, list[Problem]]:
+    value = wb[SHEET].cell(row=2, column=1).value
+    if not isinstance(value, int):
+        return None, [Problem(file, 2, f"{SHEET}!amount", "amount must be a whole number", value)]
+    return {"amount": value}, []
+
+
+register(
+    Extension(
+        "test_sheet",
+        "a budget on its own sheet",
+        _validate,
+        _check,
+        SheetCodec((SHEET,), _write_sheet, _read_sheet),
+    )
+)
+
+
+def test_extension_with_sheets_round_trips_through_the_workbook(tmp_path: Path) -> None:
+    plan = load_plan(DEMO).model_copy(update={"extensions": {"test_sheet": {"amount": 42}}})
+    book = export_workbook(plan, tmp_path / "plan.xlsx")
+    wb = openpyxl.load_workbook(book)
+    assert wb[SHEET]["A2"].value == 42
+    assert "test_sheet" not in str(wb["Header"].values)  # not duplicated as Header JSON
+    assert import_workbook(book) == plan
+    wb[SHEET]["A2"] = "forty-two"
+    wb.save(book)
+    with pytest.raises(PlanValidationError) as caught:
+        import_workbook(book)
+    assert caught.value.lines() == [
+        "plan.xlsx:2:Test sheet!amount: amount must be a whole number — forty-two"
+    ]

@@ -4,6 +4,7 @@ The commands live in modules by area and register themselves on the root app in
 :mod:`flowplan.cli.common`.
 """
 
+from flowplan.cli import assurance as _assurance  # noqa: F401  (registers assurance)
 from flowplan.cli import capacity as _capacity  # noqa: F401  (registers the capacity commands)
 from flowplan.cli import data as _data  # noqa: F401  (registers the data commands)
 from flowplan.cli import demand as _demand  # noqa: F401  (registers review/forecast/backtest)

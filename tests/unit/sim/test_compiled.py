@@ -205,7 +205,7 @@ def test_census_and_distribution_rows() -> None:
     assert (c.census_ed_occupants, c.census_p2_occupied) == (12, 40)
     assert c.dist_code[D_LOS_P0] == 2  # lognormal
     assert math.exp(c.dist_p1[D_LOS_P0] + c.dist_p2[D_LOS_P0] ** 2 / 2) == pytest.approx(84.0)
-    assert set(c.capacity[R_WARD_BEDS]) == {1271} and set(c.escalation_beds) == {38}
+    assert set(c.capacity[R_WARD_BEDS]) == {1172} and set(c.escalation_beds) == {35}
 
 
 def test_random_streams_are_reproducible_and_distinct() -> None:

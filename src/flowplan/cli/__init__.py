@@ -8,6 +8,7 @@ from flowplan.cli import assurance as _assurance  # noqa: F401  (registers assur
 from flowplan.cli import capacity as _capacity  # noqa: F401  (registers the capacity commands)
 from flowplan.cli import data as _data  # noqa: F401  (registers the data commands)
 from flowplan.cli import demand as _demand  # noqa: F401  (registers review/forecast/backtest)
+from flowplan.cli import finance as _finance  # noqa: F401  (registers finance)
 from flowplan.cli import metrics as _metrics  # noqa: F401  (registers metric/trajectory/spc)
 from flowplan.cli import plan as _plan  # noqa: F401  (registers the plan commands)
 from flowplan.cli import waitinglist as _waitinglist  # noqa: F401  (registers waitinglist)

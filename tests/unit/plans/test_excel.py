@@ -12,6 +12,7 @@ import openpyxl
 import pytest
 
 from flowplan.errors import Problem
+from flowplan.finance.extension import SHEETS as FINANCE_SHEETS
 from flowplan.metrics.registry import unknown_metric_message
 from flowplan.plans import Plan, PlanValidationError, load_plan
 from flowplan.plans.excel import SHEETS, export_workbook, import_workbook
@@ -287,7 +288,8 @@ def test_stp_workbook_layout(tmp_path: Path) -> None:
 
 def test_demo_workbook_sheets_and_header(demo: Plan, tmp_path: Path) -> None:
     wb = openpyxl.load_workbook(export_workbook(demo, tmp_path / BOOK))
-    assert wb.sheetnames == [*SHEETS, "_order"]
+    # the core sheets, the hidden order sheet, then the sheets of the plan's finance extension
+    assert wb.sheetnames == [*SHEETS, "_order", *FINANCE_SHEETS]
     assert wb["_order"].sheet_state == "hidden"
     header = wb["Header"]
     values = {row[0]: row[1] for row in header.iter_rows(values_only=True) if row[0] is not None}

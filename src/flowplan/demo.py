@@ -11,6 +11,9 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from flowplan.bcf.actuals import read_actuals
+from flowplan.bcf.payment import calculate_payment
+from flowplan.bcf.report import write_payment_report
 from flowplan.capacity.beds import beds_at_occupancy, occupancy_delay_curve
 from flowplan.capacity.charts import projection_chart
 from flowplan.capacity.waitinglist import project, spread_total
@@ -21,12 +24,15 @@ from flowplan.demand.forecast import forecast
 from flowplan.demand.report import write_report
 from flowplan.demand.review import review
 from flowplan.errors import UsageError
+from flowplan.finance.bridge import plan_bridge, write_bridge
 from flowplan.metrics.compute import compute_series
 from flowplan.metrics.registry import get as get_metric
 from flowplan.metrics.spc import spc, spc_chart
-from flowplan.plans.checks import check_plan
+from flowplan.plans.checks import CheckReport, check_plan
 from flowplan.plans.document import load_plan
 from flowplan.plans.excel import export_workbook
+from flowplan.plans.model import Plan
+from flowplan.plans.money import format_money
 from flowplan.plans.onepage import render_onepage
 from flowplan.store.inputs import bed_inputs, metric_inputs, rtt_inputs
 from flowplan.store.plans import PlanStore
@@ -143,10 +149,12 @@ def run_demo(out_dir: Path, data_dir: Path | None, console: Console) -> Store:
     console.print(f"  SPC table (A&E 4h):    {spc_csv.resolve()}")
     console.print(f"  review of pressures:   {review_html.resolve()}")
     console.print(f"  6-week forecast:       {forecast_csv.resolve()}")
-    console.print(f"  plan check (JSON):     {plan_paths['check'].resolve()}")
+    console.print(f"  plans and checks:      {(out_dir / 'plan').resolve()}")
     console.print(f"  plan workbook:         {plan_paths['workbook'].resolve()}")
     console.print(f"  plan on a page (HTML): {plan_paths['html'].resolve()}")
     console.print(f"  plan on a page (PDF):  {plan_paths['pdf'].resolve()}")
+    console.print(f"  finance bridge chart:  {plan_paths['bridge'].resolve()}")
+    console.print(f"  BCF payment (steps):   {plan_paths['bcf_payment'].resolve()}")
     console.print("\n[bold]Try[/bold]")
     home = out_dir.resolve()
     console.print(f"  export FLOWPLAN_HOME={home}")
@@ -160,6 +168,10 @@ def run_demo(out_dir: Path, data_dir: Path | None, console: Console) -> Store:
     console.print("  .venv/bin/flowplan metric list --family bcf")
     console.print(f"  .venv/bin/flowplan plan check {EXAMPLE_PLAN_ID}")
     console.print(f"  .venv/bin/flowplan plan status {EXAMPLE_PLAN_ID}")
+    console.print(
+        f"  .venv/bin/flowplan bcf payment lancashire-bcf-2015 --actuals data/{EXAMPLE_BCF_ACTUALS}"
+    )
+    console.print("  .venv/bin/flowplan assurance category --footprint LSC-SRG")
     return store
 
 
@@ -303,25 +315,62 @@ def _forecast_outputs(store: Store, out_dir: Path, console: Console) -> Path:
 
 EXAMPLE_PLAN = Path("demo") / "plans" / "lsc_resilience_2015.yaml"
 EXAMPLE_PLAN_ID = "lsc-resilience-2015"
+EXAMPLE_BCF_PLAN = Path("demo") / "plans" / "lancashire_bcf_2015.yaml"
+EXAMPLE_BCF_ACTUALS = Path("demo") / "plans" / "lancashire_bcf_2015_actuals.csv"
 
 
 def _plan_outputs(store: Store, data: Path, out_dir: Path, console: Console) -> dict[str, Path]:
-    """The worked example plan: stored, checked, exported to Excel and rendered on a page."""
-    plan = load_plan(data / EXAMPLE_PLAN)
-    PlanStore(store).create(plan, who="demo")
-    report = check_plan(plan)
+    """The worked example plans: stored, checked, exported to Excel and rendered.
+
+    The resilience plan is checked, exported as a workbook, rendered on a page and its finance
+    bridge drawn; the BCF plan is checked and its payment for performance calculated.
+    """
+    plans = PlanStore(store)
     plan_dir = out_dir / "plan"
     plan_dir.mkdir(parents=True, exist_ok=True)
-    check_json = plan_dir / f"{plan.id}-check.json"
-    check_json.write_text(json.dumps(report.as_dict(), indent=2, default=str), encoding="utf-8")
+    plan = load_plan(data / EXAMPLE_PLAN)
+    plans.create(plan, who="demo")
+    report = _report_check(plan, plan_dir, console)
     workbook = export_workbook(plan, plan_dir / f"{plan.id}.xlsx")
     page = render_onepage(plan, plan_dir)
-    counts = report.counts()
-    path = " → ".join(report.critical_path.critical_path) if report.critical_path else "none"
-    console.print(
-        f"plan {plan.id}: {len(plan.schemes)} schemes, {counts['error']} error(s), "
-        f"{counts['warning']} warning(s); {report.funding_gap_text()} Critical path {path}."
-    )
     if page.pdf_path is None:  # render_onepage writes the PDF unless asked not to
         raise UsageError(f"plan on a page: no PDF was written to {plan_dir}")
-    return {"check": check_json, "workbook": workbook, "html": page.html_path, "pdf": page.pdf_path}
+    bridge = write_bridge(plan_bridge(plan.extensions.get("finance")), plan_dir)
+    console.print(
+        f"  {report.funding_gap_text()} Finance bridge {bridge.bars[0].label} → "
+        f"{bridge.bars[-1].label}: {bridge.png.name}"
+    )
+
+    bcf = load_plan(data / EXAMPLE_BCF_PLAN)
+    plans.create(bcf, who="demo")
+    _report_check(bcf, plan_dir, console)
+    payment_csv, payment_txt = write_payment_report(bcf, data / EXAMPLE_BCF_ACTUALS, plan_dir)
+    result = calculate_payment(bcf, read_actuals(data / EXAMPLE_BCF_ACTUALS, bcf))
+    console.print(
+        f"  BCF payment for performance: {format_money(result.total_paid_gbp)} paid, "
+        f"{format_money(result.total_withheld_gbp)} withheld over {len(result.tranches)} "
+        f"tranches ({payment_txt.name})"
+    )
+    return {
+        "workbook": workbook,
+        "html": page.html_path,
+        "pdf": page.pdf_path,
+        "bridge": bridge.png,
+        "bcf_payment": payment_txt,
+        "bcf_payment_csv": payment_csv,
+    }
+
+
+def _report_check(plan: Plan, plan_dir: Path, console: Console) -> CheckReport:
+    """Check a plan, write the report as JSON beside it and print one line."""
+    report = check_plan(plan)
+    path = plan_dir / f"{plan.id}-check.json"
+    path.write_text(json.dumps(report.as_dict(), indent=2, default=str), encoding="utf-8")
+    counts = report.counts()
+    path_text = " → ".join(report.critical_path.critical_path) if report.critical_path else "none"
+    console.print(
+        f"plan {plan.id} ({plan.type}): {len(plan.schemes)} schemes, {counts['error']} "
+        f"error(s), {counts['warning']} warning(s); critical path {path_text}; "
+        f"check report {path.name}"
+    )
+    return report

@@ -5,6 +5,7 @@ The commands live in modules by area and register themselves on the root app in
 """
 
 from flowplan.cli import assurance as _assurance  # noqa: F401  (registers assurance)
+from flowplan.cli import bcf as _bcf  # noqa: F401  (registers bcf)
 from flowplan.cli import capacity as _capacity  # noqa: F401  (registers the capacity commands)
 from flowplan.cli import data as _data  # noqa: F401  (registers the data commands)
 from flowplan.cli import demand as _demand  # noqa: F401  (registers review/forecast/backtest)

@@ -25,8 +25,8 @@ from flowplan.cli.common import DbOption, JsonOption, app, out, print_json, repo
 from flowplan.cli.plan import PlanArg, _resolve
 from flowplan.errors import DataValidationError, Problem, UsageError
 from flowplan.finance.allocate import fair_shares
-from flowplan.finance.bridge import LINE_LABELS, bridge_csv, render_waterfall, waterfall_bars
-from flowplan.finance.model import BridgeLine, FinanceOrgType, FinancePart
+from flowplan.finance.bridge import plan_bridge, write_bridge
+from flowplan.finance.model import BridgeLine, FinanceOrgType
 from flowplan.finance.rules import finance_rules, pct_text
 from flowplan.finance.tariff import marginal_split
 from flowplan.plans.money import MoneyError, format_money, parse_money
@@ -187,27 +187,15 @@ def finance_bridge(
 ) -> None:
     """Write a plan's do-nothing → do-something bridge as a waterfall PNG and a CSV."""
     plan, _ = _resolve(plan_ref, db)
-    data = plan.extensions.get("finance")
-    part = FinancePart.model_validate(data) if data is not None else None
-    if part is None or part.bridge is None:
-        raise UsageError(f"{plan_ref}: the plan has no finance bridge (extensions.finance.bridge)")
-    row = part.bridge.row(line)
-    if row is None:
-        have = ", ".join(str(r.line) for r in part.bridge.rows)
-        raise UsageError(f"{plan_ref}: the bridge has no '{line}' row (rows: {have})")
-    out_dir.mkdir(parents=True, exist_ok=True)
-    png = render_waterfall(
-        row, out_dir / "bridge.png", title=f"{LINE_LABELS[line]}, {part.bridge.year}"
-    )
-    table = out_dir / "bridge.csv"
-    table.write_text(bridge_csv(part.bridge), encoding="utf-8")
-    bars = waterfall_bars(row)
+    bridge = plan_bridge(plan.extensions.get("finance"))
+    written = write_bridge(bridge, out_dir, line)
+    png, table, bars = written.png, written.csv, written.bars
     if as_json:
         print_json(
             {
                 "png": str(png),
                 "csv": str(table),
-                "year": part.bridge.year,
+                "year": bridge.year,
                 "line": str(line),
                 "bars": [
                     {"label": b.label, "start": float(b.start), "end": float(b.end), "kind": b.kind}

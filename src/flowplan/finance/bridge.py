@@ -24,7 +24,8 @@ from pathlib import Path
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from flowplan.finance.model import Bridge, BridgeLine, BridgeRow
+from flowplan.errors import UsageError
+from flowplan.finance.model import Bridge, BridgeLine, BridgeRow, FinancePart
 from flowplan.finance.rules import ROOT, FinanceRules
 from flowplan.plans.findings import Finding
 from flowplan.plans.money import format_money
@@ -152,6 +153,49 @@ def bridge_csv(bridge: Bridge) -> str:
             ]
         )
     return buffer.getvalue()
+
+
+def plan_bridge(finance: object) -> Bridge:
+    """The bridge of a plan's finance extension data (``Plan.extensions["finance"]``).
+
+    Raises:
+        UsageError: the plan has no finance part or it has no bridge.
+    """
+    part = FinancePart.model_validate(finance) if finance is not None else None
+    if part is None or part.bridge is None:
+        raise UsageError("the plan has no finance bridge (extensions.finance.bridge)")
+    return part.bridge
+
+
+@dataclass(frozen=True)
+class BridgeOutput:
+    """What :func:`write_bridge` wrote: the chart, the table and the chart's bars."""
+
+    png: Path
+    csv: Path
+    bars: list[Bar]
+
+
+def write_bridge(
+    bridge: Bridge, out_dir: Path, line: BridgeLine = BridgeLine.total
+) -> BridgeOutput:
+    """Write one row of a bridge as a waterfall chart and the whole bridge as a CSV.
+
+    Returns:
+        ``out_dir/bridge.png``, ``out_dir/bridge.csv`` and the bars drawn.
+
+    Raises:
+        UsageError: the bridge has no such row.
+    """
+    row = bridge.row(line)
+    if row is None:
+        have = ", ".join(str(r.line) for r in bridge.rows)
+        raise UsageError(f"the bridge has no '{line}' row (rows: {have})")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    png = render_waterfall(row, out_dir / "bridge.png", title=f"{LINE_LABELS[line]}, {bridge.year}")
+    table = out_dir / "bridge.csv"
+    table.write_text(bridge_csv(bridge), encoding="utf-8")
+    return BridgeOutput(png, table, waterfall_bars(row))
 
 
 def _row_at(row: BridgeRow, field: str) -> str:

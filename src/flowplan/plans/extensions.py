@@ -93,11 +93,7 @@ def registered() -> dict[str, Extension]:
     if not _loaded:
         _loaded = True
         for module in BUILTIN:
-            try:
-                importlib.import_module(module)
-            except ModuleNotFoundError as exc:
-                if exc.name != module and not module.startswith(str(exc.name)):
-                    raise
+            importlib.import_module(module)
     return dict(_REGISTRY)
 
 

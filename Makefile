@@ -37,6 +37,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.run
 	$(BIN)/python -m bench.capacity
 	$(BIN)/python -m bench.forecast
+	$(BIN)/python -m bench.sim
 
 clean:
 	rm -rf $(VENV) out .mypy_cache .ruff_cache .pytest_cache

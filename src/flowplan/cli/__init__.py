@@ -12,6 +12,7 @@ from flowplan.cli import demand as _demand  # noqa: F401  (registers review/fore
 from flowplan.cli import finance as _finance  # noqa: F401  (registers finance)
 from flowplan.cli import metrics as _metrics  # noqa: F401  (registers metric/trajectory/spc)
 from flowplan.cli import plan as _plan  # noqa: F401  (registers the plan commands)
+from flowplan.cli import simulate as _simulate  # noqa: F401  (registers scenario/simulate)
 from flowplan.cli import waitinglist as _waitinglist  # noqa: F401  (registers waitinglist)
 from flowplan.cli.common import app
 

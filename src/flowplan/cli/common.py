@@ -110,4 +110,6 @@ def _jsonable(value: Any) -> Any:
 
 def print_json(payload: dict[str, Any]) -> None:
     """Print ``payload`` as JSON on stdout (non-finite numbers become null)."""
-    out.print(json.dumps(_jsonable(payload), indent=2, ensure_ascii=False), markup=False, soft_wrap=True)
+    out.print(
+        json.dumps(_jsonable(payload), indent=2, ensure_ascii=False), markup=False, soft_wrap=True
+    )

@@ -34,9 +34,12 @@ from flowplan.plans.excel import export_workbook
 from flowplan.plans.model import Plan
 from flowplan.plans.money import format_money
 from flowplan.plans.onepage import render_onepage
+from flowplan.sim.report import write_run
+from flowplan.sim.runner import run_scenario
 from flowplan.store.inputs import bed_inputs, metric_inputs, rtt_inputs
 from flowplan.store.plans import PlanStore
 from flowplan.store.review_inputs import review_inputs
+from flowplan.store.sim_inputs import comparison_notes, observed_comparison, scenario_from_data
 from flowplan.store.store import Store
 
 # Every bundled public file and the reader for it, relative to ``data/public``.
@@ -137,6 +140,7 @@ def run_demo(out_dir: Path, data_dir: Path | None, console: Console) -> Store:
     review_html = _review_outputs(store, out_dir, console)
     forecast_csv = _forecast_outputs(store, out_dir, console)
     plan_paths = _plan_outputs(store, data, out_dir, console)
+    sim_report = _simulation_outputs(store, out_dir, console)
 
     console.print("\n[bold]Outputs[/bold]")
     console.print(f"  store:                 {db_file.resolve()}")
@@ -155,6 +159,7 @@ def run_demo(out_dir: Path, data_dir: Path | None, console: Console) -> Store:
     console.print(f"  plan on a page (PDF):  {plan_paths['pdf'].resolve()}")
     console.print(f"  finance bridge chart:  {plan_paths['bridge'].resolve()}")
     console.print(f"  BCF payment (steps):   {plan_paths['bcf_payment'].resolve()}")
+    console.print(f"  UEC simulation report: {sim_report.resolve()}")
     console.print("\n[bold]Try[/bold]")
     home = out_dir.resolve()
     console.print(f"  export FLOWPLAN_HOME={home}")
@@ -172,6 +177,8 @@ def run_demo(out_dir: Path, data_dir: Path | None, console: Console) -> Store:
         f"  .venv/bin/flowplan bcf payment lancashire-bcf-2015 --actuals data/{EXAMPLE_BCF_ACTUALS}"
     )
     console.print("  .venv/bin/flowplan assurance category --footprint LSC-SRG")
+    console.print("  .venv/bin/flowplan scenario example > s.yaml")
+    console.print("  .venv/bin/flowplan simulate s.yaml --replications 20 --seed 1 --out out/sim")
     return store
 
 
@@ -372,5 +379,31 @@ def _report_check(plan: Plan, plan_dir: Path, console: Console) -> CheckReport:
         f"plan {plan.id} ({plan.type}): {len(plan.schemes)} schemes, {counts['error']} "
         f"error(s), {counts['warning']} warning(s); critical path {path_text}; "
         f"check report {path.name}"
+    )
+    return report
+
+
+SIM_REPLICATIONS = 8
+SIM_SEED = 20_151_101
+
+
+def _simulation_outputs(store: Store, out_dir: Path, console: Console) -> Path:
+    """A year of the demo trust's urgent care flow, simulated from its stored series and set
+    beside the observed occupancy and criteria-to-reside counts."""
+    scenario, assumptions = scenario_from_data(store, EXAMPLE_ORG)
+    result = run_scenario(scenario, replications=SIM_REPLICATIONS, seed=SIM_SEED, engine="fast")
+    observed = observed_comparison(store, EXAMPLE_ORG, result)
+    report = write_run(
+        result,
+        out_dir / "sim",
+        observed=observed,
+        notes=[f"scenario from the stored series of {EXAMPLE_ORG}", *assumptions],
+        observed_notes=comparison_notes(observed),
+    )
+    occupancy = result.summary.loc["ward.occupancy_mean_pct"]
+    console.print(
+        f"{EXAMPLE_ORG} UEC simulation: {result.n} replications × {result.days} days in "
+        f"{result.timings.wall_s:.1f} s; G&A occupancy {occupancy['mean']:.1f}% "
+        f"(95% CI {occupancy['ci_low']:.1f}–{occupancy['ci_high']:.1f})"
     )
     return report

@@ -224,14 +224,6 @@ def _run_options(
     return {"engine": engine, "executor": executor, "scheduler": scheduler, "workers": workers}
 
 
-def _write_frame(frame: pd.DataFrame, path: Path) -> None:
-    table = frame.copy()
-    for column in table.columns:
-        if pd.api.types.is_datetime64_any_dtype(table[column]):
-            table[column] = table[column].dt.strftime("%Y-%m-%d")
-    table.to_csv(path, index=False)
-
-
 def _num(value: object) -> float:
     """A pandas cell as a float."""
     return float(cast(Any, value))
@@ -286,7 +278,7 @@ def run_cmd(
     replications) and n. With --replications auto, batches run until the CI half-width of the
     controlled KPIs is within --tolerance × mean (or --tolerance itself with --absolute).
     """
-    from flowplan.sim.report import write_report
+    from flowplan.sim.report import write_run
     from flowplan.sim.runner import run_scenario
 
     reps = _replications(replications)
@@ -316,16 +308,10 @@ def run_cmd(
 
         observed = observed_comparison(Store(db), observed_org, result)
         observed_notes = comparison_notes(observed)
-        _write_frame(observed, out_dir / "observed.csv")
-    (out_dir / "summary.json").write_text(
-        json.dumps(result.summary_dict(), indent=2) + "\n", encoding="utf-8"
-    )
-    _write_frame(result.replications, out_dir / "replications.csv")
-    _write_frame(result.daily, out_dir / "daily.csv")
     notes = [f"scenario file: {file}"]
     if result.auto is not None:
         notes.append(_auto_text(result.auto))
-    report = write_report(
+    report = write_run(
         result, out_dir, observed=observed, notes=notes, observed_notes=observed_notes
     )
     _print_headline(result)
@@ -400,7 +386,7 @@ def compare_cmd(
     Every run uses the same seed, so replication i of each sees the same random numbers (common
     random numbers). Writes comparison.csv, comparison.json and report.html to --out.
     """
-    from flowplan.sim.report import write_report
+    from flowplan.sim.report import write_frame, write_report
     from flowplan.sim.runner import RunResult, compare_runs, run_scenario, scenario_label
 
     if replications < 1:
@@ -429,7 +415,7 @@ def compare_cmd(
         label = scenario_label(s, [base_run.name, *runs])
         runs[label] = one(s, label, base_run.seed)
     table = compare_runs(base_run, runs)
-    _write_frame(table, out_dir / "comparison.csv")
+    write_frame(table, out_dir / "comparison.csv")
     payload: dict[str, Any] = {
         "base": base_run.name,
         "seed": base_run.seed,

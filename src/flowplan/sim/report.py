@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import io
+import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -347,3 +348,37 @@ def write_report(
     path = out / HTML_NAME
     path.write_text(html, encoding="utf-8")
     return path
+
+
+def write_frame(frame: pd.DataFrame, path: Path) -> None:
+    """Write a result frame as CSV with dates as ``YYYY-MM-DD``."""
+    table = frame.copy()
+    for column in table.columns:
+        if pd.api.types.is_datetime64_any_dtype(table[column]):
+            table[column] = table[column].dt.strftime("%Y-%m-%d")
+    table.to_csv(path, index=False)
+
+
+def write_run(
+    run: RunResult,
+    out_dir: Path,
+    *,
+    observed: pd.DataFrame | None = None,
+    notes: Sequence[str] = (),
+    observed_notes: Sequence[str] = (),
+) -> Path:
+    """Write a run's outputs: ``summary.json`` (KPI → mean, ci_low, ci_high, n),
+    ``replications.csv``, ``daily.csv``, ``observed.csv`` (when given) and ``report.html``.
+
+    Returns:
+        The report's path.
+    """
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if observed is not None:
+        write_frame(observed, out_dir / "observed.csv")
+    (out_dir / "summary.json").write_text(
+        json.dumps(run.summary_dict(), indent=2) + "\n", encoding="utf-8"
+    )
+    write_frame(run.replications, out_dir / "replications.csv")
+    write_frame(run.daily, out_dir / "daily.csv")
+    return write_report(run, out_dir, observed=observed, notes=notes, observed_notes=observed_notes)

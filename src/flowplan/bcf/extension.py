@@ -44,6 +44,7 @@ from flowplan.plans.document import problems_from_validation
 from flowplan.plans.extensions import Extension, ExtensionProblem, SheetCodec, register
 from flowplan.plans.findings import Finding
 from flowplan.plans.model import Plan
+from flowplan.plans.money import decimal_number
 
 BUDGET = "BCF pooled budget"
 TOTALS = "BCF budget totals"
@@ -168,7 +169,7 @@ def check(plan: Plan, today: date) -> list[Finding]:
 
 def _cell(value: Any) -> Any:
     if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
+        return decimal_number(value)
     if isinstance(value, Enum):
         return value.value
     if value == "" or isinstance(value, dict | list):

@@ -55,7 +55,7 @@ from flowplan.metrics import registry as metric_registry
 from flowplan.metrics.compute import compute
 from flowplan.plans import requirements as reqs
 from flowplan.plans.model import Plan, PlanType
-from flowplan.plans.money import format_money
+from flowplan.plans.money import decimal_number, format_money
 
 CONFIG_FILE = "config.toml"
 PENNY = Decimal("0.01")
@@ -543,9 +543,8 @@ class PaymentResult:
 # --- Arithmetic --------------------------------------------------------------------------------
 
 
-def money_number(value: Decimal) -> int | float:
-    """Pounds as a JSON number: an int when whole, else a float (pence)."""
-    return int(value) if value == value.to_integral_value() else float(value)
+money_number = decimal_number
+"""Pounds as a JSON number: an int when whole, else a float (pence)."""
 
 
 def pence(value: Decimal) -> Decimal:

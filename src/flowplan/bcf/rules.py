@@ -10,7 +10,6 @@ period (``extensions.bcf.metrics[bcf.delayed_transfers].ambitions[oct-2015].valu
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -25,7 +24,7 @@ from flowplan.metrics import registry as metric_registry
 from flowplan.metrics.compute import compute
 from flowplan.plans import requirements as reqs
 from flowplan.plans.checks import RuleCatalogue, parse_catalogue
-from flowplan.plans.findings import Finding
+from flowplan.plans.findings import Finding, RuleRegistry, decimal_places, number_text
 from flowplan.plans.model import Plan, PlanType
 from flowplan.plans.money import format_money
 
@@ -53,48 +52,18 @@ class _Context:
         self, rule_id: str, location: str, message: str, stated: str = "", expected: str = ""
     ) -> Finding:
         """A finding of ``rule_id`` with the catalogue's severity."""
-        spec = self.catalogue.get(rule_id)
-        return Finding(rule_id, spec.severity, location, message, stated, expected)
+        return self.catalogue.finding(rule_id, location, message, stated, expected)
 
     def param(self, rule_id: str, name: str) -> Any:
-        """One parameter of a rule.
-
-        Raises:
-            ValueError: the catalogue does not give it.
-        """
-        params = self.catalogue.get(rule_id).params
-        if name not in params:
-            raise ValueError(f"bcf/{RULES_FILE}: rule {rule_id} needs params.{name}")
-        return params[name]
+        """One parameter of a rule (ValueError when the catalogue does not give it)."""
+        return self.catalogue.param(rule_id, name)
 
 
 RuleFunction = Callable[[_Context], list[Finding]]
-RULES: dict[str, RuleFunction] = {}
+_REGISTRY: RuleRegistry[_Context] = RuleRegistry()
+RULES: dict[str, RuleFunction] = _REGISTRY.rules
 """Rule id → rule function, in registration order."""
-
-
-def _rule(rule_id: str) -> Callable[[RuleFunction], RuleFunction]:
-    def register(func: RuleFunction) -> RuleFunction:
-        if rule_id in RULES:
-            raise ValueError(f"rule {rule_id} is registered twice")
-        RULES[rule_id] = func
-        return func
-
-    return register
-
-
-def _num(value: float) -> str:
-    return f"{value:g}" if math.isfinite(value) else str(value)
-
-
-def _decimals(value: float) -> int:
-    """Decimal places a float is written with (``305.0`` → 0, ``91.8`` → 1)."""
-    text = repr(float(value))
-    if "e" in text or "E" in text:
-        mantissa, exponent = text.lower().split("e")
-        places = len(mantissa.split(".")[1]) if "." in mantissa else 0
-        return max(0, places - int(exponent))
-    return len(text.partition(".")[2].rstrip("0"))
+_rule = _REGISTRY.rule
 
 
 def _metric_at(metric: Metric) -> str:
@@ -462,16 +431,16 @@ def _value_finding(
         value = compute(defn, ratio.numerator, ratio.denominator, months)
     except UsageError as exc:
         return ctx.finding(rule, f"{at}.months", f"cannot compute the value: {exc}")
-    places = _decimals(ratio.value)
+    places = decimal_places(ratio.value)
     if abs(value - ratio.value) <= 0.5 * 10.0**-places * (1 + 1e-9):
         return None
     shown = f" over {months} months" if months and defn.period_rule != "none" else ""
     return ctx.finding(
         rule,
         f"{at}.value",
-        f"value is not numerator {_num(ratio.numerator)} ÷ denominator"
-        f" {_num(ratio.denominator)} as {metric_id} defines it{shown}",
-        _num(ratio.value),
+        f"value is not numerator {number_text(ratio.numerator)} ÷ denominator"
+        f" {number_text(ratio.denominator)} as {metric_id} defines it{shown}",
+        number_text(ratio.value),
         f"{value:.{max(places, 2)}f}",
     )
 
@@ -519,8 +488,8 @@ def _ambition_direction(ctx: _Context) -> list[Finding]:
                         rule,
                         f"{_metric_at(m)}.ambitions[{a.period}].value",
                         f"ambition is worse than the baseline ({defn.direction.replace('_', ' ')})",
-                        _num(a.value),
-                        f"{'≥' if higher else '≤'} {_num(m.baseline.value)}",
+                        number_text(a.value),
+                        f"{'≥' if higher else '≤'} {number_text(m.baseline.value)}",
                     )
                 )
     return out

@@ -22,6 +22,8 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
+from flowplan.plans.money import decimal_number
+
 
 @dataclass(frozen=True)
 class Allocation:
@@ -45,14 +47,10 @@ class Allocation:
         """JSON form: ``{"allocations": {org: pounds}, "top_slice": x, ...}``."""
         return {
             "allocations": {org: int(v) for org, v in self.allocations.items()},
-            "top_slice": _num(self.top_slice_gbp),
-            "pot": _num(self.pot_gbp),
-            "distributed": _num(self.distributed_gbp),
+            "top_slice": decimal_number(self.top_slice_gbp),
+            "pot": decimal_number(self.pot_gbp),
+            "distributed": decimal_number(self.distributed_gbp),
         }
-
-
-def _num(value: Decimal) -> int | float:
-    return int(value) if value == value.to_integral_value() else float(value)
 
 
 def _fraction(value: Decimal | int) -> Fraction:

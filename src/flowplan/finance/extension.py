@@ -48,6 +48,7 @@ from flowplan.plans.document import problems_from_validation
 from flowplan.plans.extensions import Extension, ExtensionProblem, SheetCodec, register
 from flowplan.plans.findings import Finding
 from flowplan.plans.model import Plan
+from flowplan.plans.money import decimal_number
 
 NAME = "finance"
 FINANCE = "Finance"
@@ -212,7 +213,7 @@ def _sheet(
         values = [row.get(h) for h in headers] + [f(i) for _, f in calculated]
         for j, (title, value) in enumerate(zip(titles, values, strict=True), start=1):
             if isinstance(value, Decimal):
-                value = int(value) if value == value.to_integral_value() else float(value)
+                value = decimal_number(value)
             cell = ws.cell(row=i + 2, column=j, value=value)
             if isinstance(value, str) and value.startswith("="):
                 cell.data_type = "s"

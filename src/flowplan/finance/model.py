@@ -24,7 +24,6 @@ import returns), so a plan round-trips exactly.
 
 from __future__ import annotations
 
-import math
 from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any, Self
@@ -40,6 +39,7 @@ from pydantic import (
 )
 
 from flowplan.plans.model import FinancialYear, Id, Money, OrgCode, Text
+from flowplan.plans.money import decimal_number, to_decimal
 from flowplan.plans.requirements import Rag
 
 _FORBID = ConfigDict(extra="forbid")
@@ -47,32 +47,13 @@ _FORBID = ConfigDict(extra="forbid")
 
 def _decimal(value: Any) -> Decimal:
     """A Decimal from a number; text and booleans are refused (numbers are strict)."""
-    if isinstance(value, bool | str):
-        raise ValueError("must be a number, not text")
-    if isinstance(value, Decimal):
-        result = value
-    elif isinstance(value, int):
-        result = Decimal(value)
-    elif isinstance(value, float):
-        if not math.isfinite(value):
-            raise ValueError("must be a finite number")
-        result = Decimal(repr(value))
-    else:
-        raise ValueError("must be a number")
-    if not result.is_finite():
-        raise ValueError("must be a finite number")
-    return result
-
-
-def _number_out(value: Decimal) -> int | float:
-    """A Decimal as a JSON/YAML number: an int when whole, else a float."""
-    return int(value) if value == value.to_integral_value() else float(value)
+    return to_decimal(value)
 
 
 Percent = Annotated[
     Decimal,
     BeforeValidator(_decimal),
-    PlainSerializer(_number_out, return_type=Any, when_used="json"),
+    PlainSerializer(decimal_number, return_type=Any, when_used="json"),
     WithJsonSchema({"type": "number"}),
 ]
 """Percentage points (``0.5`` = 0.5%), a Decimal in Python and a number in JSON/YAML."""
@@ -80,7 +61,7 @@ Percent = Annotated[
 Quantity = Annotated[
     Decimal,
     BeforeValidator(_decimal),
-    PlainSerializer(_number_out, return_type=Any, when_used="json"),
+    PlainSerializer(decimal_number, return_type=Any, when_used="json"),
     WithJsonSchema({"type": "number"}),
 ]
 """An amount of activity (units per financial year), a Decimal in Python."""

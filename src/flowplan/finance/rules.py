@@ -155,19 +155,11 @@ class FinanceRules:
         self, rule_id: str, location: str, message: str, stated: str = "", expected: str = ""
     ) -> Finding:
         """A finding of ``rule_id`` with the catalogue's severity."""
-        spec = self.catalogue.get(rule_id)
-        return Finding(rule_id, spec.severity, location, message, stated, expected)
+        return self.catalogue.finding(rule_id, location, message, stated, expected)
 
     def param(self, rule_id: str, name: str) -> Any:
-        """One parameter of a rule.
-
-        Raises:
-            ValueError: the catalogue does not give it.
-        """
-        params = self.catalogue.get(rule_id).params
-        if name not in params:
-            raise ValueError(f"{self.name}: rule {rule_id} needs params.{name}")
-        return params[name]
+        """One parameter of a rule (ValueError when the catalogue does not give it)."""
+        return self.catalogue.param(rule_id, name)
 
     def decimal(self, rule_id: str, name: str) -> Decimal:
         """A numeric parameter as a Decimal.

@@ -26,7 +26,7 @@ from flowplan.finance.model import (
 from flowplan.finance.rules import ROOT, FinanceRules, pct_text
 from flowplan.plans.findings import Finding
 from flowplan.plans.model import FundingKind, Plan
-from flowplan.plans.money import format_money
+from flowplan.plans.money import decimal_number, format_money
 
 _PENNY = Decimal("0.01")
 _HUNDRED = Decimal(100)
@@ -62,10 +62,7 @@ class MarginalSplit:
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready form (pounds as numbers)."""
-
-        def num(v: Decimal) -> int | float:
-            return int(v) if v == v.to_integral_value() else float(v)
-
+        num = decimal_number
         return {
             "baseline": num(self.baseline_gbp),
             "actual": num(self.actual_gbp),

@@ -42,7 +42,15 @@ from flowplan.metrics.compute import compute
 from flowplan.plans import requirements as reqs
 from flowplan.plans.critical_path import Schedule, schedule_programme
 from flowplan.plans.extensions import extension_findings
-from flowplan.plans.findings import Finding, Severity, count_by_severity, has_errors
+from flowplan.plans.findings import (
+    Finding,
+    RuleRegistry,
+    Severity,
+    count_by_severity,
+    decimal_places,
+    has_errors,
+    number_text,
+)
 from flowplan.plans.model import (
     FinancialSummaryRow,
     Kpi,
@@ -51,7 +59,7 @@ from flowplan.plans.model import (
     Scheme,
     SchemeSection,
 )
-from flowplan.plans.money import format_money
+from flowplan.plans.money import decimal_number, format_money
 
 RULES_FILE = "rules.toml"
 
@@ -110,6 +118,24 @@ class RuleCatalogue(BaseModel):
         """The rule ids, in file order."""
         return [spec.id for spec in self.rules]
 
+    def finding(
+        self, rule_id: str, location: str, message: str, stated: str = "", expected: str = ""
+    ) -> Finding:
+        """A finding of ``rule_id`` with this catalogue's severity for it."""
+        spec = self.get(rule_id)
+        return Finding(rule_id, spec.severity, location, message, stated, expected)
+
+    def param(self, rule_id: str, name: str) -> Any:
+        """One parameter of a rule.
+
+        Raises:
+            ValueError: the catalogue does not give it.
+        """
+        params = self.get(rule_id).params
+        if name not in params:
+            raise ValueError(f"{self.title} {self.version}: rule {rule_id} needs params.{name}")
+        return params[name]
+
 
 def parse_catalogue(text: str, name: str = RULES_FILE) -> RuleCatalogue:
     """A rule catalogue from TOML text.
@@ -161,8 +187,8 @@ class YearTotals:
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready form (money as numbers)."""
         return {
-            "by_year": {year: _number_out(v) for year, v in self.by_year.items()},
-            "overall": _number_out(self.overall),
+            "by_year": {year: decimal_number(v) for year, v in self.by_year.items()},
+            "overall": decimal_number(self.overall),
         }
 
 
@@ -259,10 +285,6 @@ class CheckReport:
         }
 
 
-def _number_out(value: Decimal) -> int | float:
-    return int(value) if value == value.to_integral_value() else float(value)
-
-
 # --- Rule context and registry -----------------------------------------------------------------
 
 
@@ -282,19 +304,11 @@ class _Context:
         self, rule_id: str, location: str, message: str, stated: str = "", expected: str = ""
     ) -> Finding:
         """A finding of ``rule_id`` with the catalogue's severity."""
-        spec = self.catalogue.get(rule_id)
-        return Finding(rule_id, spec.severity, location, message, stated, expected)
+        return self.catalogue.finding(rule_id, location, message, stated, expected)
 
     def param(self, rule_id: str, name: str) -> Any:
-        """One parameter of a rule.
-
-        Raises:
-            ValueError: the catalogue does not give it.
-        """
-        params = self.catalogue.get(rule_id).params
-        if name not in params:
-            raise ValueError(f"{RULES_FILE}: rule {rule_id} needs params.{name}")
-        return params[name]
+        """One parameter of a rule (ValueError when the catalogue does not give it)."""
+        return self.catalogue.param(rule_id, name)
 
     def decimal_param(self, rule_id: str, name: str) -> Decimal:
         """A numeric parameter as a Decimal."""
@@ -312,28 +326,13 @@ class _Context:
 
 
 RuleFunction = Callable[[_Context], list[Finding]]
-RULES: dict[str, RuleFunction] = {}
+_REGISTRY: RuleRegistry[_Context] = RuleRegistry()
+RULES: dict[str, RuleFunction] = _REGISTRY.rules
 """Rule id → rule function, in registration order (the order findings are reported in)."""
-
-
-def _rule(rule_id: str) -> Callable[[RuleFunction], RuleFunction]:
-    """Register a rule function under its catalogue id."""
-
-    def register(func: RuleFunction) -> RuleFunction:
-        if rule_id in RULES:
-            raise ValueError(f"rule {rule_id} is registered twice")
-        RULES[rule_id] = func
-        return func
-
-    return register
+_rule = _REGISTRY.rule
 
 
 # --- Formatting helpers ------------------------------------------------------------------------
-
-
-def _num(value: float) -> str:
-    """A KPI number as text: ``92``, ``91.8``, ``0.05``."""
-    return f"{value:g}" if math.isfinite(value) else str(value)
 
 
 def _scheme_at(scheme: Scheme) -> str:
@@ -350,17 +349,6 @@ def _years_of(plan: Plan) -> list[str]:
     years |= {f.year for f in plan.funding}
     years |= {c.year for s in plan.schemes for c in s.costs}
     return sorted(years)
-
-
-def _decimals(value: float) -> int:
-    """Decimal places a float is written with (``91.8`` → 1, ``92.0`` → 0, ``1e-05`` → 5)."""
-    text = repr(float(value))
-    if "e" in text or "E" in text:
-        mantissa, exponent = text.lower().split("e")
-        places = len(mantissa.split(".")[1]) if "." in mantissa else 0
-        return max(0, places - int(exponent))
-    frac = text.partition(".")[2].rstrip("0")
-    return len(frac)
 
 
 # --- Rule 1: requirements ----------------------------------------------------------------------
@@ -795,9 +783,9 @@ def _bounds(ctx: _Context, kpi: Kpi) -> tuple[float | None, float | None, str]:
     stated_range = _RANGE_IN_UNIT.search(defn.unit)
     if stated_range is not None:
         low, high = float(stated_range.group(1)), float(stated_range.group(2))
-        return low, high, f"{_num(low)}–{_num(high)}"
+        return low, high, f"{number_text(low)}–{number_text(high)}"
     if defn.unit in percent:
-        return 0.0, defn.scale, f"0–{_num(defn.scale)}"
+        return 0.0, defn.scale, f"0–{number_text(defn.scale)}"
     if defn.unit in signed:
         return None, None, ""
     return 0.0, None, "≥ 0"
@@ -826,7 +814,7 @@ def _kpi_bounds(ctx: _Context) -> list[Finding]:
                             "PLAN-KPI-BOUNDS",
                             f"{_scheme_at(s)}.kpis[{k}].{name}",
                             f"value is outside the bounds of {kpi.metric}",
-                            _num(value),
+                            number_text(value),
                             text,
                         )
                     )
@@ -860,8 +848,8 @@ def _kpi_direction(ctx: _Context) -> list[Finding]:
                         f"{_scheme_at(s)}.kpis[{k}].target",
                         f"target moves away from the better direction of {kpi.metric}"
                         f" ({defn.direction.replace('_', ' ')})",
-                        _num(kpi.target),
-                        f"{sign} {_num(kpi.baseline)}",
+                        number_text(kpi.target),
+                        f"{sign} {number_text(kpi.baseline)}",
                     )
                 )
     return out
@@ -897,16 +885,16 @@ def _kpi_ratio(ctx: _Context) -> list[Finding]:
                 value = compute(defn, kpi.numerator, kpi.denominator)
             except UsageError:  # months needed and not known
                 continue
-            tolerance = 0.5 * 10.0 ** -_decimals(kpi.baseline)
+            tolerance = 0.5 * 10.0 ** -decimal_places(kpi.baseline)
             if abs(value - kpi.baseline) > tolerance * (1 + 1e-9):
                 out.append(
                     ctx.finding(
                         "PLAN-KPI-RATIO",
                         f"{at}.baseline",
-                        f"baseline is not numerator {_num(kpi.numerator)} ÷ denominator"
-                        f" {_num(kpi.denominator)} as {kpi.metric} defines it",
-                        _num(kpi.baseline),
-                        f"{value:.{max(_decimals(kpi.baseline), 2)}f}",
+                        f"baseline is not numerator {number_text(kpi.numerator)} ÷ denominator"
+                        f" {number_text(kpi.denominator)} as {kpi.metric} defines it",
+                        number_text(kpi.baseline),
+                        f"{value:.{max(decimal_places(kpi.baseline), 2)}f}",
                     )
                 )
     return out
@@ -963,8 +951,8 @@ def _kpi_trajectory(ctx: _Context) -> list[Finding]:
                         rule,
                         f"{at}.trajectory[{last}].value",
                         "trajectory does not end at the target",
-                        _num(points[last].value),
-                        _num(kpi.target),
+                        number_text(points[last].value),
+                        number_text(kpi.target),
                     )
                 )
     return out

@@ -68,6 +68,7 @@ from flowplan.plans.model import (
     SchemeSection,
     StaffGroup,
 )
+from flowplan.plans.money import decimal_number
 
 # --- Layout ------------------------------------------------------------------------------------
 
@@ -330,7 +331,7 @@ _NUMBER_FORMATS = {
 def _money_cell(value: Decimal | None) -> int | float | None:
     if value is None:
         return None
-    return int(value) if value == value.to_integral_value() else float(value)
+    return decimal_number(value)
 
 
 def _cell_value(col: Col, value: Any) -> Any:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import math
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 
 class Severity(StrEnum):
@@ -63,3 +64,45 @@ def count_by_severity(findings: Iterable[Finding]) -> dict[str, int]:
     for f in findings:
         counts[str(f.severity)] += 1
     return counts
+
+
+def number_text(value: float) -> str:
+    """A stated number as text: ``92``, ``91.8``, ``0.05``."""
+    return f"{value:g}" if math.isfinite(value) else str(value)
+
+
+def decimal_places(value: float) -> int:
+    """Decimal places a float is written with (``91.8`` → 1, ``92.0`` → 0, ``1e-05`` → 5)."""
+    text = repr(float(value))
+    if "e" in text or "E" in text:
+        mantissa, exponent = text.lower().split("e")
+        places = len(mantissa.split(".")[1]) if "." in mantissa else 0
+        return max(0, places - int(exponent))
+    return len(text.partition(".")[2].rstrip("0"))
+
+
+C = TypeVar("C")
+
+
+class RuleRegistry(Generic[C]):
+    """Rule functions by catalogue id, in registration order (the order findings come in).
+
+    Each rule set (plan, finance, BCF) has one registry; ``@registry.rule("ID")`` registers a
+    function of the set's context that returns findings.
+    """
+
+    def __init__(self) -> None:
+        self.rules: dict[str, Callable[[C], list[Finding]]] = {}
+
+    def rule(
+        self, rule_id: str
+    ) -> Callable[[Callable[[C], list[Finding]]], Callable[[C], list[Finding]]]:
+        """Register a rule function under its catalogue id."""
+
+        def register(func: Callable[[C], list[Finding]]) -> Callable[[C], list[Finding]]:
+            if rule_id in self.rules:
+                raise ValueError(f"rule {rule_id} is registered twice")
+            self.rules[rule_id] = func
+            return func
+
+        return register

@@ -25,7 +25,6 @@ plan-on-a-page renderer and the store: field names are stable. Conventions:
 
 from __future__ import annotations
 
-import math
 import re
 from datetime import date, datetime
 from decimal import Decimal
@@ -44,6 +43,7 @@ from pydantic import (
 )
 
 from flowplan.errors import ProblemsError
+from flowplan.plans.money import decimal_number, to_decimal
 from flowplan.plans.requirements import Grading, Rag, risk_matrix
 
 # --- Enumerations ------------------------------------------------------------------------------
@@ -188,32 +188,13 @@ _FINANCIAL_YEAR = re.compile(r"^(\d{4})/(\d{2})$")
 
 def _money(value: Any) -> Decimal:
     """Money from a number; text (``"£1.2m"``, even ``"1200000"``) is refused."""
-    if isinstance(value, bool | str):
-        raise ValueError("amount must be a number in pounds, not text")
-    if isinstance(value, Decimal):
-        result = value
-    elif isinstance(value, int):
-        result = Decimal(value)
-    elif isinstance(value, float):
-        if not math.isfinite(value):
-            raise ValueError("amount must be a finite number")
-        result = Decimal(repr(value))
-    else:
-        raise ValueError("amount must be a number in pounds")
-    if not result.is_finite():
-        raise ValueError("amount must be a finite number")
-    return result
-
-
-def _money_out(value: Decimal) -> int | float:
-    """Money as a JSON/YAML number: an int when whole, else a float."""
-    return int(value) if value == value.to_integral_value() else float(value)
+    return to_decimal(value, "amount", " in pounds")
 
 
 Money = Annotated[
     Decimal,
     BeforeValidator(_money),
-    PlainSerializer(_money_out, return_type=Any, when_used="json"),
+    PlainSerializer(decimal_number, return_type=Any, when_used="json"),
     WithJsonSchema({"type": "number"}),
 ]
 """An amount in pounds (Decimal in Python, a number in JSON/YAML)."""

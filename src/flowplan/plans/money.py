@@ -68,6 +68,38 @@ def parse_money(text: str) -> Amount:
     return Amount(-value if negative else value, resolution)
 
 
+def to_decimal(value: object, subject: str = "", unit: str = "") -> Decimal:
+    """A Decimal from a number, for strict model fields: text and booleans are refused.
+
+    Args:
+        value: an int, float or Decimal.
+        subject: what the value is, starting the error message (``amount``), or "".
+        unit: the unit the message asks for (`` in pounds``), or "".
+
+    Raises:
+        ValueError: text, a boolean, another type or a non-finite number.
+    """
+    lead = f"{subject} must" if subject else "must"
+    if isinstance(value, bool | str):
+        raise ValueError(f"{lead} be a number{unit}, not text")
+    if isinstance(value, Decimal):
+        result = value
+    elif isinstance(value, int):
+        result = Decimal(value)
+    elif isinstance(value, float):
+        result = Decimal(repr(value))
+    else:
+        raise ValueError(f"{lead} be a number{unit}")
+    if not result.is_finite():
+        raise ValueError(f"{lead} be a finite number")
+    return result
+
+
+def decimal_number(value: Decimal) -> int | float:
+    """A Decimal as a JSON/YAML/Excel number: an int when whole, else a float."""
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
 def format_money(pounds: Decimal | float | int) -> str:
     """Pounds as ``£1,234,567`` (pence shown only when there are any; negatives ``-£1,234``)."""
     value = Decimal(str(pounds))

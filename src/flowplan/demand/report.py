@@ -9,15 +9,12 @@ review is written next to it as ``<name>.csv``.
 
 from __future__ import annotations
 
-import base64
-import io
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Final
 
-import jinja2
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
@@ -25,7 +22,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from flowplan.demand.review import QUESTIONS, Review
-from flowplan.errors import UsageError
+from flowplan.reports import figure_png, output_folder, png_base64
+from flowplan.reports import template as report_template
 
 __all__ = ["HTML_NAME", "Chart", "ReviewReport", "write_report"]
 
@@ -84,13 +82,7 @@ def write_report(review: Review, out_dir: str | Path, title: str | None = None) 
     Raises:
         UsageError: ``out_dir`` exists and is not a folder, or cannot be created.
     """
-    out = Path(out_dir)
-    if out.exists() and not out.is_dir():
-        raise UsageError(f"{out} is a file, not a folder: choose another --out")
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise UsageError(f"cannot create folder {out}: {exc.strerror or exc}") from None
+    out = output_folder(out_dir)
     heading = title or _default_title(review)
     csv_paths = [_write_csv(frame, out / f"{name}.csv") for name, frame in review.tables.items()]
     charts = charts_for(review)
@@ -118,15 +110,7 @@ def _write_csv(frame: pd.DataFrame, path: Path) -> Path:
 
 
 def _render(review: Review, title: str, charts: list[Chart]) -> str:
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATE_DIR),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
-    template = env.get_template(TEMPLATE_NAME)
+    template = report_template(TEMPLATE_DIR, TEMPLATE_NAME)
     by_question: dict[str, list[Chart]] = {key: [] for key, _ in QUESTIONS}
     for chart in charts:
         by_question.setdefault(chart.question, []).append(chart)
@@ -178,9 +162,7 @@ def charts_for(review: Review) -> list[Chart]:
 
 
 def _png(figure: Figure) -> str:
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png")
-    return base64.b64encode(buffer.getvalue()).decode("ascii")
+    return png_base64(figure_png(figure))
 
 
 def _figure(rows: int, height: float = 3.0, *, share: bool = True) -> tuple[Figure, list[Axes]]:

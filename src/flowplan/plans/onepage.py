@@ -22,7 +22,6 @@ The work is split into pure pieces and one writer:
 
 from __future__ import annotations
 
-import base64
 import io
 import re
 from collections.abc import Callable, Sequence
@@ -33,7 +32,6 @@ from functools import partial
 from pathlib import Path
 from typing import Any, Final, Literal
 
-import jinja2
 import matplotlib
 import matplotlib.dates as mdates
 from fpdf import FPDF
@@ -42,7 +40,6 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from flowplan.errors import UsageError
 from flowplan.metrics import registry as metric_registry
 from flowplan.plans.critical_path import schedule_programme
 from flowplan.plans.model import (
@@ -56,6 +53,8 @@ from flowplan.plans.model import (
     SchemeSection,
 )
 from flowplan.plans.money import format_money
+from flowplan.reports import figure_png, output_folder, png_base64
+from flowplan.reports import template as report_template
 
 __all__ = [
     "CRITICAL_COLOUR",
@@ -930,9 +929,7 @@ def critical_path_chart(plan: Plan, *, width_in: float = CHART_WIDTH_IN) -> Figu
 
 
 def _png(figure: Figure) -> bytes:
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=_CHART_DPI)
-    return buffer.getvalue()
+    return figure_png(figure, dpi=_CHART_DPI)
 
 
 # --------------------------------------------------------------------------------------------
@@ -1444,16 +1441,8 @@ def render_html(content: OnePage, chart_png: bytes | None, generated: str) -> st
     Returns:
         The HTML text.
     """
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATE_DIR),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
-    template = env.get_template(TEMPLATE_NAME)
-    chart = base64.b64encode(chart_png).decode("ascii") if chart_png is not None else ""
+    template = report_template(TEMPLATE_DIR, TEMPLATE_NAME)
+    chart = png_base64(chart_png) if chart_png is not None else ""
     return template.render(
         page=content,
         chart_png_base64=chart,
@@ -1481,13 +1470,7 @@ def render_onepage(plan: Plan, out_dir: str | Path, *, pdf: bool = True) -> OneP
     Raises:
         UsageError: ``out_dir`` exists and is not a folder, or cannot be created.
     """
-    out = Path(out_dir)
-    if out.exists() and not out.is_dir():
-        raise UsageError(f"{out} is a file, not a folder: choose another --out")
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise UsageError(f"cannot create folder {out}: {exc.strerror or exc}") from None
+    out = output_folder(out_dir)
     content = onepage_content(plan)
     chart_png: bytes | None = None
     chart_path: Path | None = None

@@ -8,8 +8,6 @@ show the median across replications with a band from the 5th to the 95th percent
 
 from __future__ import annotations
 
-import base64
-import io
 import json
 import math
 from collections.abc import Sequence
@@ -18,13 +16,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Final
 
-import jinja2
 import numpy as np
 import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from flowplan.errors import UsageError
+from flowplan.reports import figure_png, output_folder, png_base64
+from flowplan.reports import template as report_template
 from flowplan.sim.compiled import RESOURCE_KPI_SUFFIXES, SYSTEM_KPIS
 from flowplan.sim.runner import RunResult, num
 
@@ -129,9 +127,7 @@ def _fmt(value: Any, digits: int = 3) -> str:
 
 
 def _png(figure: Figure) -> str:
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png")
-    return base64.b64encode(buffer.getvalue()).decode("ascii")
+    return png_base64(figure_png(figure))
 
 
 def _daily_chart(daily: pd.DataFrame, kpi: str, caption: str, ref: float | None) -> Figure | None:
@@ -272,15 +268,7 @@ def render_report(
     observed_notes: Sequence[str] = (),
 ) -> str:
     """The report page as HTML text (see :func:`write_report`)."""
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATE_DIR),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
-    template = env.get_template(TEMPLATE_NAME)
+    template = report_template(TEMPLATE_DIR, TEMPLATE_NAME)
     system = [k for k in SYSTEM_KPIS if k in run.kpis]
     first = pd.Timestamp(run.daily["date"].min()) if len(run.daily) else None
     last = pd.Timestamp(run.daily["date"].max()) if len(run.daily) else None
@@ -330,13 +318,7 @@ def write_report(
     Raises:
         UsageError: ``out_dir`` is a file or cannot be created.
     """
-    out = Path(out_dir)
-    if out.exists() and not out.is_dir():
-        raise UsageError(f"{out} is a file, not a folder: choose another --out")
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise UsageError(f"cannot create folder {out}: {exc.strerror or exc}") from None
+    out = output_folder(out_dir)
     html = render_report(
         run,
         title=title,

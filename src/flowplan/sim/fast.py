@@ -5,7 +5,11 @@ Implements ``docs/simulation.md`` (the semantics contract) over the flat arrays 
 
 Design:
 
-* one ``@njit(cache=True)`` core (:func:`_simulate`) plus small jitted helpers;
+* one ``@njit(cache=True)`` core (:func:`_simulate`) plus jitted helpers; the small ones are
+  inlined at numba-IR level (``inline="always"``): a called helper taking a dozen array
+  arguments cost a reference-count call per array per call, which dominated the run time;
+* each event handler defers its one future event, its releases and its join to the end of the
+  handler, where each has a single inlined call site (order of pushes, releases and joins kept);
 * future events sit in an array-based binary heap keyed by ``(time, sequence number)`` so ties
   are processed in the order they were scheduled; the payload packs the action code, the entity
   id and the entity's generation (to drop stale 111 abandonment events);
@@ -103,6 +107,12 @@ def _jit_sig(signature: Any) -> Callable[[_Fn], _Fn]:
     return wrap
 
 
+def _inline(fn: _Fn) -> _Fn:
+    """``numba.njit(inline="always")``: inlined into callers at numba IR level (no refcounting
+    of array arguments in the hot path)."""
+    return cast(_Fn, numba.njit(cache=True, inline="always")(fn))
+
+
 _cg: Any = _cgutils  # llvm code-generation helpers (untyped)
 _numba: Any = numba
 
@@ -142,35 +152,13 @@ _I1, _I2 = _i8[::1], _i8[:, ::1]
 _GEN = _numba.typeof(np.random.Generator(np.random.PCG64(0)))
 # ef, ei, rs, racc, twv, twl, twc, wk, st, fl
 _STATE = (_F2, _I2, _I2, _F3, _F1, _F1, _F1, _I2, _I1, _I1)
-_SIG_GAMMA_GE1 = _f8(_f8, _GEN)
 _SIG_SAMPLE = _f8(_i8, _f8, _f8, _GEN)
 _SIG_SAMPLE_MANY = _F1(_i8, _f8, _f8, _GEN, _i8)
 _SIG_CATEGORICAL = _i8(_f8, _F1)
-_SIG_DAY = _i8(_f8)
-_SIG_TW_SET = _void(_F1, _F1, _F1, _i8, _f8, _f8)
 _SIG_TW_FLUSH = _void(_F1, _F1, _F1, _F2, _i8, _f8)
-_SIG_PUSH_PAYLOAD = _void(_F2, _I2, _I2, _I1, _F1, _f8, _f8, _i8)
 _SIG_PUSH = _void(_F2, _I2, _I2, _I1, _F1, _f8, _f8, _i8, _i8)
 _SIG_POP = _void(_F2, _I2, _I2, _I1, _i8)
-_SIG_WORK = _void(_I2, _I1, _i8, _i8)
-_SIG_ALLOC = _i8(_F2, _I2, _I1, _I1)
-_SIG_FREE = _void(_i8, _I2, _I1, _I1)
-_SIG_ENQUEUE = _void(_i8, _i8, _f8, _I2, _I2, _F1, _F1, _F1)
-_SIG_DEQUEUE_RAW = _i8(_i8, _I2, _I2)
-_SIG_WARD_DERIVED = _void(_f8, _I2, _F1, _F1, _F1, _I1)
-_SIG_TRY_START = _void(_i8, _f8, *_STATE)
-_SIG_JOIN = _void(_i8, _i8, _i8, _f8, *_STATE)
 _SIG_RELEASE = _void(_i8, _f8, *_STATE)
-_SIG_SET_OPTIMISED = _void(_i8, _f8, _i8, _I2, _F1, _F1, _F1, _I1)
-_SIG_LEAVE_BED = _void(_i8, _f8, _f8, *_STATE, _F2, _I2, _I2, _F1, _F1, _f8, _GEN)
-_SIG_RECORD_ED_DEPARTURE = _void(_i8, _f8, _F2, _I2, _F2)
-_SIG_RECORD_FD_DEPARTURE = _void(_i8, _f8, _F2, _I2, _F2)
-
-
-def _inline(fn: _Fn) -> _Fn:
-    """``numba.njit(inline="always")``: inlined into callers at numba IR level (no refcounting
-    of array arguments in the hot path)."""
-    return cast(_Fn, numba.njit(cache=True, inline="always")(fn))
 
 
 # --- KPI thresholds (definitions in docs/simulation.md § 7; part of the KPI names) -------------
@@ -316,7 +304,7 @@ _GEN_MASK = (1 << 20) - 1
 # ===============================================================================================
 
 
-@_jit_sig(_SIG_GAMMA_GE1)
+@_inline
 def _gamma_ge1(a: float, rng: np.random.Generator) -> float:
     """Marsaglia–Tsang standard gamma draw for shape ``a ≥ 1`` (distributions._standard_gamma)."""
     d = a - 1.0 / 3.0
@@ -378,7 +366,7 @@ def _categorical(u: float, p: F64) -> int:
     return last
 
 
-@_jit_sig(_SIG_DAY)
+@_inline
 def _day(t: float) -> int:
     """Day index ``floor(t / 24)`` of a time ``t ≥ 0`` (hours), exact at midnights.
 
@@ -391,7 +379,7 @@ def _day(t: float) -> int:
     return d
 
 
-@_jit_sig(_SIG_TW_SET)
+@_inline
 def _tw_set(twv: F64, twl: F64, twc: F64, k: int, t: float, v: float) -> None:
     """Set time-weighted state ``k`` to ``v`` at ``t`` after integrating its old value.
 
@@ -412,7 +400,7 @@ def _tw_flush(twv: F64, twl: F64, twc: F64, twa: F64, day: int, t: float) -> Non
         twl[k] = t
 
 
-@_jit_sig(_SIG_PUSH_PAYLOAD)
+@_inline
 def _push_payload(
     ht: F64, hs: I64, hp: I64, st: I64, now: F64, t: float, end: float, payload: int
 ) -> None:
@@ -426,26 +414,24 @@ def _push_payload(
     if t >= end:
         return
     row = 1 if t - now[0] > FAR_HOURS else 0
-    tt = ht[row]
-    ss = hs[row]
-    pp = hp[row]
     n = st[S_HN + row]
     seq = st[S_SEQ]
     st[S_SEQ] = seq + 1
     st[S_HN + row] = n + 1
+    # 2-D indexing (no row views: a view would cost reference-count calls)
     i = np.uint64(n)
     while i > _U0:
         p = (i - _U1) >> _U2
-        tp = tt[p]
-        if tp < t or (tp == t and ss[p] < seq):
+        tp = ht[row, p]
+        if tp < t or (tp == t and hs[row, p] < seq):
             break
-        tt[i] = tp
-        ss[i] = ss[p]
-        pp[i] = pp[p]
+        ht[row, i] = tp
+        hs[row, i] = hs[row, p]
+        hp[row, i] = hp[row, p]
         i = p
-    tt[i] = t
-    ss[i] = seq
-    pp[i] = payload
+    ht[row, i] = t
+    hs[row, i] = seq
+    hp[row, i] = payload
 
 
 @_jit_sig(_SIG_PUSH)
@@ -459,46 +445,43 @@ def _push(
 @_jit_sig(_SIG_POP)
 def _pop(ht: F64, hs: I64, hp: I64, st: I64, row: int) -> None:
     """Remove the root of heap ``row`` (the caller has read ``ht[row, 0]``, ``hp[row, 0]``)."""
-    tt = ht[row]
-    ss = hs[row]
-    pp = hp[row]
     n = np.uint64(st[S_HN + row] - 1)
     st[S_HN + row] = n
     if n == _U0:
         return
-    t = tt[n]
-    s = ss[n]
-    p = pp[n]
+    t = ht[row, n]
+    s = hs[row, n]
+    p = hp[row, n]
     i = _U0
     while True:
         c = (i << _U2) + _U1
         if c >= n:
             break
         m = c
-        tm = tt[c]
-        sm = ss[c]
+        tm = ht[row, c]
+        sm = hs[row, c]
         last = c + _U4 if c + _U4 < n else n
         j = c + _U1
         while j < last:
-            tj = tt[j]
-            if tj < tm or (tj == tm and ss[j] < sm):
+            tj = ht[row, j]
+            if tj < tm or (tj == tm and hs[row, j] < sm):
                 m = j
                 tm = tj
-                sm = ss[j]
+                sm = hs[row, j]
             j += _U1
         if tm < t or (tm == t and sm < s):
-            tt[i] = tm
-            ss[i] = sm
-            pp[i] = pp[m]
+            ht[row, i] = tm
+            hs[row, i] = sm
+            hp[row, i] = hp[row, m]
             i = m
         else:
             break
-    tt[i] = t
-    ss[i] = s
-    pp[i] = p
+    ht[row, i] = t
+    hs[row, i] = s
+    hp[row, i] = p
 
 
-@_jit_sig(_SIG_WORK)
+@_inline
 def _work(wk: I64, st: I64, code: int, ent: int) -> None:
     """Queue action ``code`` on entity ``ent`` to run at the current instant (FIFO)."""
     size = wk.shape[0]
@@ -510,7 +493,7 @@ def _work(wk: I64, st: I64, code: int, ent: int) -> None:
     st[S_WN] += 1
 
 
-@_jit_sig(_SIG_ALLOC)
+@_inline
 def _alloc(ef: F64, ei: I64, st: I64, fl: I64) -> int:
     """A fresh entity id with every field reset (floats NaN)."""
     n = st[S_NFREE] - 1
@@ -527,7 +510,7 @@ def _alloc(ef: F64, ei: I64, st: I64, fl: I64) -> int:
     return int(e)
 
 
-@_jit_sig(_SIG_FREE)
+@_inline
 def _free(e: int, ei: I64, st: I64, fl: I64) -> None:
     """Return entity ``e`` to the free list (its generation moves on)."""
     ei[e, E_LIVE] = 0
@@ -536,7 +519,7 @@ def _free(e: int, ei: I64, st: I64, fl: I64) -> None:
     st[S_NFREE] += 1
 
 
-@_jit_sig(_SIG_ENQUEUE)
+@_inline
 def _enqueue(e: int, r: int, t: float, ei: I64, rs: I64, twv: F64, twl: F64, twc: F64) -> None:
     """Append ``e`` to the FIFO list of queue ``r`` (count and time-weighted length updated)."""
     ei[e, E_NEXT] = -1
@@ -550,7 +533,7 @@ def _enqueue(e: int, r: int, t: float, ei: I64, rs: I64, twv: F64, twl: F64, twc
     _tw_set(twv, twl, twc, 3 * r + 1, t, float(rs[r, RS_QN]))
 
 
-@_jit_sig(_SIG_DEQUEUE_RAW)
+@_inline
 def _dequeue_raw(r: int, ei: I64, rs: I64) -> int:
     """Unlink and return the head of queue ``r``'s list (counts untouched)."""
     e = rs[r, RS_QH]
@@ -562,7 +545,7 @@ def _dequeue_raw(r: int, ei: I64, rs: I64) -> int:
     return int(e)
 
 
-@_jit_sig(_SIG_WARD_DERIVED)
+@_inline
 def _ward_derived(t: float, rs: I64, twv: F64, twl: F64, twc: F64, st: I64) -> None:
     """Refresh the ward indicator states (> 92 %, at 100 %, escalation beds used)."""
     occ = rs[R_WARD_BEDS, RS_BUSY]
@@ -580,7 +563,7 @@ def _ward_derived(t: float, rs: I64, twv: F64, twl: F64, twc: F64, st: I64) -> N
         _tw_set(twv, twl, twc, xb + X_ESC_USED, t, esc)
 
 
-@_jit_sig(_SIG_TRY_START)
+@_inline
 def _try_start(
     r: int,
     t: float,
@@ -617,8 +600,8 @@ def _try_start(
         _ward_derived(t, rs, twv, twl, twc, st)
 
 
-@_jit_sig(_SIG_JOIN)
-def _join(
+@_inline
+def _join_inline(
     e: int,
     r: int,
     code: int,
@@ -643,8 +626,8 @@ def _join(
         _try_start(r, t, ef, ei, rs, racc, twv, twl, twc, wk, st, fl)
 
 
-@_jit_sig(_SIG_RELEASE)
-def _release(
+@_inline
+def _release_inline(
     r: int,
     t: float,
     ef: F64,
@@ -668,7 +651,26 @@ def _release(
         _ward_derived(t, rs, twv, twl, twc, st)
 
 
-@_jit_sig(_SIG_SET_OPTIMISED)
+@_jit_sig(_SIG_RELEASE)
+def _release(
+    r: int,
+    t: float,
+    ef: F64,
+    ei: I64,
+    rs: I64,
+    racc: F64,
+    twv: F64,
+    twl: F64,
+    twc: F64,
+    wk: I64,
+    st: I64,
+    fl: I64,
+) -> None:
+    """:func:`_release_inline` as a called function (for callers other than the main loop)."""
+    _release_inline(r, t, ef, ei, rs, racc, twv, twl, twc, wk, st, fl)
+
+
+@_inline
 def _set_optimised(
     e: int, t: float, v: int, ei: I64, twv: F64, twl: F64, twc: F64, st: I64
 ) -> None:
@@ -685,7 +687,7 @@ def _set_optimised(
         _tw_set(twv, twl, twc, k, t, twv[k] + dv)
 
 
-@_jit_sig(_SIG_LEAVE_BED)
+@_inline
 def _leave_bed(
     e: int,
     t: float,
@@ -715,7 +717,7 @@ def _leave_bed(
         _push(ht, hs, hp, st, now, t + window * rng.random(), end, A_READMIT, -1)
 
 
-@_jit_sig(_SIG_RECORD_ED_DEPARTURE)
+@_inline
 def _record_ed_departure(e: int, t: float, ef: F64, ei: I64, acc: F64) -> None:
     """Record a completed ED attendance (4 h, 12 h, all types) and stop its clock."""
     ted = ef[e, E_TED]
@@ -734,7 +736,7 @@ def _record_ed_departure(e: int, t: float, ef: F64, ei: I64, acc: F64) -> None:
         acc[K_ED_BR12, d] += 1.0
 
 
-@_jit_sig(_SIG_RECORD_FD_DEPARTURE)
+@_inline
 def _record_fd_departure(e: int, t: float, ef: F64, ei: I64, acc: F64) -> None:
     """Record a completed UTC / SDEC attendance (all-types 4 h) and stop its clock."""
     tfd = ef[e, E_TFD]
@@ -1052,6 +1054,20 @@ def _simulate(
 
         events += 1
         d = st[S_DAY]
+        # The future event, releases and join of this event are deferred to the end of its
+        # handler, where each has one inlined call site (a call per event with a dozen array
+        # arguments was a large share of the run time). Order is kept: each handler schedules at
+        # most one event after its other pushes (ARRIVAL's next arrival stays immediate, before
+        # its abandonment push), releases come before the join, and neither touches the event
+        # heap or draws random numbers (starts go to the work ring).
+        rel1 = -1
+        rel2 = -1
+        jent = -1
+        jres = -1
+        jcode = 0
+        pt = 0.0  # the handler's one future event (code pcode ≥ 0, entity pent) is pushed last
+        pcode = -1
+        pent = -1
 
         # ---- dispatch -------------------------------------------------------------------------
         if code == A_ARRIVAL:
@@ -1072,7 +1088,7 @@ def _simulate(
                         dist_p2[D_111_PATIENCE],
                         rng_pat,
                     )
-                _join(e, r, A_CALL_START, t, ef, ei, rs, racc, twv, twl, twc, wk, st, fl)
+                jent, jres, jcode = e, r, A_CALL_START
                 if not at_once and patience < inf:
                     payload = (
                         A_ABANDON + _PACK_CODE * (e + 1) + _PACK_GEN * (ei[e, E_GEN] & _GEN_MASK)
@@ -1088,22 +1104,22 @@ def _simulate(
                 _work(wk, st, A_FRONT_DOOR, e)
             elif s == 4:  # direct admission: bed request holding nothing
                 ei[e, E_FROM] = FROM_DIRECT
-                _join(e, R_WARD_BEDS, A_BED_START, t, ef, ei, rs, racc, twv, twl, twc, wk, st, fl)
+                jent, jres, jcode = e, R_WARD_BEDS, A_BED_START
             else:  # generic queue
                 qi = s - N_BUILTIN_STREAMS
                 ei[e, E_AUX] = qi
                 r = N_BUILTIN_RESOURCES + qi
-                _join(e, r, A_Q_START, t, ef, ei, rs, racc, twv, twl, twc, wk, st, fl)
+                jent, jres, jcode = e, r, A_Q_START
 
         elif code == A_TREAT_END:
-            _release(R_ED_CLINICIANS, t, ef, ei, rs, racc, twv, twl, twc, wk, st, fl)
+            rel1 = R_ED_CLINICIANS
             if rng_route.random() < ped[d]:
                 ef[e, E_TDEC] = t
                 ei[e, E_FROM] = FROM_ED
-                _join(e, R_WARD_BEDS, A_BED_START, t, ef, ei, rs, racc, twv, twl, twc, wk, st, fl)
+                jent, jres, jcode = e, R_WARD_BEDS, A_BED_START
             else:
                 _record_ed_departure(e, t, ef, ei, acc)
-                _release(R_ED_CUBICLES, t, ef, ei, rs, racc, twv, twl, twc, wk, st, fl)
+                rel2 = R_ED_CUBICLES
                 _free(e, ei, st, fl)
 
         elif code == A_ASSESS_START:
@@ -1128,53 +1144,23 @@ def _simulate(
                 dist_p2[D_ED_ASSESSMENT],
                 rng_ed,
             )
-            _push(ht, hs, hp, st, now, t + dur, end, A_ASSESS_END, e)
+            pt, pcode, pent = t + dur, A_ASSESS_END, e
 
         elif code == A_ASSESS_END:
-            _release(R_ED_TRIAGE, t, ef, ei, rs, racc, twv, twl, twc, wk, st, fl)
+            rel1 = R_ED_TRIAGE
             if ei[e, E_AMB] == AMB_CONVEY:  # already in a cubicle since the handover
-                _join(
-                    e,
-                    R_ED_CLINICIANS,
-                    A_TREAT_START,
-                    t,
-                    ef,
-                    ei,
-                    rs,
-                    racc,
-                    twv,
-                    twl,
-                    twc,
-                    wk,
-                    st,
-                    fl,
-                )
+                jent, jres, jcode = e, R_ED_CLINICIANS, A_TREAT_START
             else:
-                _join(
-                    e,
-                    R_ED_CUBICLES,
-                    A_CUBICLE_START,
-                    t,
-                    ef,
-                    ei,
-                    rs,
-                    racc,
-                    twv,
-                    twl,
-                    twc,
-                    wk,
-                    st,
-                    fl,
-                )
+                jent, jres, jcode = e, R_ED_CUBICLES, A_CUBICLE_START
 
         elif code == A_CUBICLE_START:
-            _join(e, R_ED_CLINICIANS, A_TREAT_START, t, ef, ei, rs, racc, twv, twl, twc, wk, st, fl)
+            jent, jres, jcode = e, R_ED_CLINICIANS, A_TREAT_START
 
         elif code == A_TREAT_START:
             dur = _sample(
                 dist_code[D_ED_TREATMENT], dist_p1[D_ED_TREATMENT], dist_p2[D_ED_TREATMENT], rng_ed
             )
-            _push(ht, hs, hp, st, now, t + dur, end, A_TREAT_END, e)
+            pt, pcode, pent = t + dur, A_TREAT_END, e
 
         elif code == A_CALL_START:
             ei[e, E_STATE] = CALL_STARTED
@@ -1185,10 +1171,10 @@ def _simulate(
                 dist_p2[D_111_SERVICE],
                 rng_svc,
             )
-            _push(ht, hs, hp, st, now, t + dur, end, A_CALL_END, e)
+            pt, pcode, pent = t + dur, A_CALL_END, e
 
         elif code == A_CALL_END:
-            _release(R_NHS111_HANDLERS, t, ef, ei, rs, racc, twv, twl, twc, wk, st, fl)
+            rel1 = R_NHS111_HANDLERS
             k = _categorical(rng_route.random(), p111[d])
             acc[K_DISP0 + k, _day(ef[e, E_T0])] += 1.0
             if k <= 1:
@@ -1198,7 +1184,7 @@ def _simulate(
                 tr = _sample(
                     dist_code[D_111_TRAVEL], dist_p1[D_111_TRAVEL], dist_p2[D_111_TRAVEL], rng_fd
                 )
-                _push(ht, hs, hp, st, now, t + tr, end, A_FRONT_DOOR, e)
+                pt, pcode, pent = t + tr, A_FRONT_DOOR, e
             else:
                 _work(wk, st, A_INCIDENT, e)
 
@@ -1218,19 +1204,13 @@ def _simulate(
                 k = 0
             if k == 0:
                 ef[e, E_TED] = t
-                _join(
-                    e, R_ED_TRIAGE, A_ASSESS_START, t, ef, ei, rs, racc, twv, twl, twc, wk, st, fl
-                )
+                jent, jres, jcode = e, R_ED_TRIAGE, A_ASSESS_START
             elif k == 1:
                 ef[e, E_TFD] = t
-                _join(
-                    e, R_UTC_CLINICIANS, A_UTC_START, t, ef, ei, rs, racc, twv, twl, twc, wk, st, fl
-                )
+                jent, jres, jcode = e, R_UTC_CLINICIANS, A_UTC_START
             else:
                 ef[e, E_TFD] = t
-                _join(
-                    e, R_SDEC_CHAIRS, A_SDEC_START, t, ef, ei, rs, racc, twv, twl, twc, wk, st, fl
-                )
+                jent, jres, jcode = e, R_SDEC_CHAIRS, A_SDEC_START
 
         elif code == A_INCIDENT:
             ef[e, E_T0] = t
@@ -1243,13 +1223,13 @@ def _simulate(
                 if k == AMB_CONVEY:
                     acc[K_CONV, d] += 1.0
                 r = R_AMBULANCE_VEHICLES
-                _join(e, r, A_DISPATCH, t, ef, ei, rs, racc, twv, twl, twc, wk, st, fl)
+                jent, jres, jcode = e, r, A_DISPATCH
 
         elif code == A_DISPATCH:
             tr = _sample(
                 dist_code[D_AMB_TO_SCENE], dist_p1[D_AMB_TO_SCENE], dist_p2[D_AMB_TO_SCENE], rng_amb
             )
-            _push(ht, hs, hp, st, now, t + tr, end, A_AT_SCENE, e)
+            pt, pcode, pent = t + tr, A_AT_SCENE, e
 
         elif code == A_AT_SCENE:
             di = _day(ef[e, E_T0])
@@ -1258,28 +1238,28 @@ def _simulate(
             dur = _sample(
                 dist_code[D_AMB_ON_SCENE], dist_p1[D_AMB_ON_SCENE], dist_p2[D_AMB_ON_SCENE], rng_amb
             )
-            _push(ht, hs, hp, st, now, t + dur, end, A_SCENE_END, e)
+            pt, pcode, pent = t + dur, A_SCENE_END, e
 
         elif code == A_SCENE_END:
             if ei[e, E_AMB] == AMB_SEE_AND_TREAT:
-                _release(R_AMBULANCE_VEHICLES, t, ef, ei, rs, racc, twv, twl, twc, wk, st, fl)
+                rel1 = R_AMBULANCE_VEHICLES
                 _free(e, ei, st, fl)
             else:
                 row = D_AMB_TO_HOSPITAL
                 tr = _sample(dist_code[row], dist_p1[row], dist_p2[row], rng_amb)
-                _push(ht, hs, hp, st, now, t + tr, end, A_HOSP_ARRIVE, e)
+                pt, pcode, pent = t + tr, A_HOSP_ARRIVE, e
 
         elif code == A_HOSP_ARRIVE:
             ef[e, E_THOSP] = t
             ef[e, E_TED] = t
             r = R_ED_CUBICLES
-            _join(e, r, A_HANDOVER_START, t, ef, ei, rs, racc, twv, twl, twc, wk, st, fl)
+            jent, jres, jcode = e, r, A_HANDOVER_START
 
         elif code == A_HANDOVER_START:
             dur = _sample(
                 dist_code[D_AMB_HANDOVER], dist_p1[D_AMB_HANDOVER], dist_p2[D_AMB_HANDOVER], rng_amb
             )
-            _push(ht, hs, hp, st, now, t + dur, end, A_HANDOVER_END, e)
+            pt, pcode, pent = t + dur, A_HANDOVER_END, e
 
         elif code == A_HANDOVER_END:
             th = ef[e, E_THOSP]
@@ -1297,26 +1277,24 @@ def _simulate(
                     acc[K_LOST, dh] += delay - ho_target
             row = D_AMB_TURNAROUND
             tt = _sample(dist_code[row], dist_p1[row], dist_p2[row], rng_amb)
-            _push(ht, hs, hp, st, now, t + tt, end, A_VEHICLE_FREE, -1)
-            _join(e, R_ED_TRIAGE, A_ASSESS_START, t, ef, ei, rs, racc, twv, twl, twc, wk, st, fl)
+            pt, pcode, pent = t + tt, A_VEHICLE_FREE, -1
+            jent, jres, jcode = e, R_ED_TRIAGE, A_ASSESS_START
 
         elif code == A_VEHICLE_FREE:
-            _release(R_AMBULANCE_VEHICLES, t, ef, ei, rs, racc, twv, twl, twc, wk, st, fl)
+            rel1 = R_AMBULANCE_VEHICLES
 
         elif code == A_UTC_START:
             dur = _sample(
                 dist_code[D_UTC_SERVICE], dist_p1[D_UTC_SERVICE], dist_p2[D_UTC_SERVICE], rng_fd
             )
-            _push(ht, hs, hp, st, now, t + dur, end, A_UTC_END, e)
+            pt, pcode, pent = t + dur, A_UTC_END, e
 
         elif code == A_UTC_END:
-            _release(R_UTC_CLINICIANS, t, ef, ei, rs, racc, twv, twl, twc, wk, st, fl)
+            rel1 = R_UTC_CLINICIANS
             _record_fd_departure(e, t, ef, ei, acc)
             if rng_route.random() < putc[d]:
                 ef[e, E_TED] = t
-                _join(
-                    e, R_ED_TRIAGE, A_ASSESS_START, t, ef, ei, rs, racc, twv, twl, twc, wk, st, fl
-                )
+                jent, jres, jcode = e, R_ED_TRIAGE, A_ASSESS_START
             else:
                 _free(e, ei, st, fl)
 
@@ -1324,15 +1302,15 @@ def _simulate(
             dur = _sample(
                 dist_code[D_SDEC_SERVICE], dist_p1[D_SDEC_SERVICE], dist_p2[D_SDEC_SERVICE], rng_fd
             )
-            _push(ht, hs, hp, st, now, t + dur, end, A_SDEC_END, e)
+            pt, pcode, pent = t + dur, A_SDEC_END, e
 
         elif code == A_SDEC_END:
             if rng_route.random() < psdec[d]:
                 ei[e, E_FROM] = FROM_SDEC
-                _join(e, R_WARD_BEDS, A_BED_START, t, ef, ei, rs, racc, twv, twl, twc, wk, st, fl)
+                jent, jres, jcode = e, R_WARD_BEDS, A_BED_START
             else:
                 _record_fd_departure(e, t, ef, ei, acc)
-                _release(R_SDEC_CHAIRS, t, ef, ei, rs, racc, twv, twl, twc, wk, st, fl)
+                rel1 = R_SDEC_CHAIRS
                 _free(e, ei, st, fl)
 
         elif code == A_BED_START:
@@ -1349,16 +1327,16 @@ def _simulate(
                     if wait > 0.0:
                         acc[K_BOARDED, de] += 1.0
                 _record_ed_departure(e, t, ef, ei, acc)
-                _release(R_ED_CUBICLES, t, ef, ei, rs, racc, twv, twl, twc, wk, st, fl)
+                rel1 = R_ED_CUBICLES
             elif origin == FROM_SDEC:
                 _record_fd_departure(e, t, ef, ei, acc)
-                _release(R_SDEC_CHAIRS, t, ef, ei, rs, racc, twv, twl, twc, wk, st, fl)
+                rel1 = R_SDEC_CHAIRS
             ef[e, E_T0] = t
             p = _categorical(rng_path.random(), ppath[d])
             ei[e, E_PATH] = p
             row = D_LOS_P0 + p
             los = _sample(dist_code[row], dist_p1[row], dist_p2[row], rng_los) * losm[d, p]
-            _push(ht, hs, hp, st, now, t + los, end, A_OPTIMISED, e)
+            pt, pcode, pent = t + los, A_OPTIMISED, e
 
         elif code == A_OPTIMISED:
             _set_optimised(e, t, 1, ei, twv, twl, twc, st)
@@ -1371,9 +1349,9 @@ def _simulate(
                         break
                     h += 1
                 if h < n_hours:
-                    _push(ht, hs, hp, st, now, float(h), end, A_P0_DISCHARGE, e)
+                    pt, pcode, pent = float(h), A_P0_DISCHARGE, e
             elif p == 2:
-                _join(e, R_P2_BEDS, A_P2_START, t, ef, ei, rs, racc, twv, twl, twc, wk, st, fl)
+                jent, jres, jcode = e, R_P2_BEDS, A_P2_START
             else:
                 q = p1q if p == 1 else p3q
                 slot = S_POOL1 if p == 1 else S_POOL3
@@ -1400,10 +1378,10 @@ def _simulate(
                 readm_p, window, rng_readm,
             )  # fmt: skip
             dur = _sample(dist_code[D_P2_LOS], dist_p1[D_P2_LOS], dist_p2[D_P2_LOS], rng_dis)
-            _push(ht, hs, hp, st, now, t + dur, end, A_P2_END, e)
+            pt, pcode, pent = t + dur, A_P2_END, e
 
         elif code == A_P2_END:
-            _release(R_P2_BEDS, t, ef, ei, rs, racc, twv, twl, twc, wk, st, fl)
+            rel1 = R_P2_BEDS
             _free(e, ei, st, fl)
 
         elif code == A_READMIT:
@@ -1415,12 +1393,22 @@ def _simulate(
             qi = ei[e, E_AUX]
             dur = qsvc[qsvc_off[qi] + qptr[qi]]
             qptr[qi] += 1
-            _push(ht, hs, hp, st, now, t + dur, end, A_Q_END, e)
+            pt, pcode, pent = t + dur, A_Q_END, e
 
         elif code == A_Q_END:
             r = N_BUILTIN_RESOURCES + ei[e, E_AUX]
-            _release(r, t, ef, ei, rs, racc, twv, twl, twc, wk, st, fl)
+            rel1 = r
             _free(e, ei, st, fl)
+
+        # ---- deferred push, releases and join (see above) -------------------------------------
+        if pcode >= 0:
+            _push_payload(ht, hs, hp, st, now, pt, end, pcode + _PACK_CODE * (pent + 1))
+        if rel1 >= 0:
+            _release_inline(rel1, t, ef, ei, rs, racc, twv, twl, twc, wk, st, fl)
+        if rel2 >= 0:
+            _release_inline(rel2, t, ef, ei, rs, racc, twv, twl, twc, wk, st, fl)
+        if jres >= 0:
+            _join_inline(jent, jres, jcode, t, ef, ei, rs, racc, twv, twl, twc, wk, st, fl)
 
     # ---- end of run: close integrals, final in-system, censoring ------------------------------
     _tw_flush(twv, twl, twc, twa, total_days - 1, end)

@@ -17,7 +17,8 @@ ratio
 memory
     Peak resident memory of this process (``resource.getrusage``; the pool's workers are
     separate processes, reported as the largest child) and tracemalloc's peak of Python
-    allocations while the fast run is summarised.
+    allocations while the fast run's replications are summarised (outside the timed run:
+    tracing slows every allocation).
 
 Results go to ``bench/results/sim.json``.
 """
@@ -35,7 +36,7 @@ from typing import Any
 
 from bench.run import RESULTS, machine_info, median, write_json
 from flowplan.sim import compile_scenario, example_scenario
-from flowplan.sim.runner import replication_streams, resolve_engine, run_scenario
+from flowplan.sim.runner import replication_streams, resolve_engine, run_scenario, summarise
 
 FAST_TARGET_S = 30.0
 RATIO_TARGET = 50.0
@@ -49,7 +50,6 @@ def _rss_mib(who: int) -> float:
 
 def bench_fast(replications: int, workers: int | None) -> dict[str, Any]:
     scenario = example_scenario()
-    tracemalloc.start()
     started = time.perf_counter()
     result = run_scenario(
         scenario,
@@ -61,9 +61,10 @@ def bench_fast(replications: int, workers: int | None) -> dict[str, Any]:
         workers=workers,
     )
     wall = time.perf_counter() - started
+    tracemalloc.start()  # Python allocations while the results are summarised (not timed)
+    s = summarise(result.replications)
     _, traced_peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    s = result.summary
     return {
         "scenario": scenario.name,
         "replications": result.n,

@@ -11,6 +11,7 @@ from flowplan.cli import data as _data  # noqa: F401  (registers the data comman
 from flowplan.cli import demand as _demand  # noqa: F401  (registers review/forecast/backtest)
 from flowplan.cli import finance as _finance  # noqa: F401  (registers finance)
 from flowplan.cli import metrics as _metrics  # noqa: F401  (registers metric/trajectory/spc)
+from flowplan.cli import monitor as _monitor  # noqa: F401  (registers monitor/escalation)
 from flowplan.cli import plan as _plan  # noqa: F401  (registers the plan commands)
 from flowplan.cli import simulate as _simulate  # noqa: F401  (registers scenario/simulate)
 from flowplan.cli import waitinglist as _waitinglist  # noqa: F401  (registers waitinglist)

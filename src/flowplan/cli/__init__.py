@@ -15,6 +15,7 @@ from flowplan.cli import monitor as _monitor  # noqa: F401  (registers monitor/e
 from flowplan.cli import plan as _plan  # noqa: F401  (registers the plan commands)
 from flowplan.cli import simulate as _simulate  # noqa: F401  (registers scenario/simulate)
 from flowplan.cli import waitinglist as _waitinglist  # noqa: F401  (registers waitinglist)
+from flowplan.cli import web as _web  # noqa: F401  (registers serve and users)
 from flowplan.cli.common import app
 
 

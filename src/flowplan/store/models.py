@@ -177,3 +177,70 @@ class PlanAudit(Base):
     who: Mapped[str] = mapped_column(String(128))
     action: Mapped[str] = mapped_column(String(32))
     detail: Mapped[str] = mapped_column(Text)
+
+
+class User(Base):
+    """A person who signs in to the web application (or uses an API token).
+
+    The password is stored only as an argon2 hash. ``session_epoch`` is copied into each web
+    session; raising it (logout, password change) ends every session of the user.
+    """
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(255))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class UserRole(Base):
+    """One role granted to a user, optionally scoped to an organisation or a footprint.
+
+    No scope means everywhere; an organisation scope also reaches the footprints the
+    organisation is a member of.
+    """
+
+    __tablename__ = "user_roles"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(32))
+    org_code: Mapped[str | None] = mapped_column(String(32))
+    footprint_code: Mapped[str | None] = mapped_column(String(32))
+
+
+class ApiToken(Base):
+    """An API token for scripts; only the SHA-256 of the token is stored."""
+
+    __tablename__ = "api_tokens"
+    __table_args__ = (UniqueConstraint("user_id", "name", name="uq_api_tokens_user_name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(64))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime)
+    revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class WebAudit(Base):
+    """Append-only log of web and user-management events: who, when, what, to which target.
+
+    Plan changes are logged in ``plan_audit`` with their revision; this log holds sign-ins,
+    sign-outs, refused sign-ins, users, roles and tokens (database triggers refuse edits).
+    """
+
+    __tablename__ = "web_audit"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    who: Mapped[str] = mapped_column(String(128))
+    action: Mapped[str] = mapped_column(String(64))
+    target: Mapped[str] = mapped_column(String(255), index=True)
+    detail: Mapped[str] = mapped_column(Text)

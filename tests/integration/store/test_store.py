@@ -63,11 +63,15 @@ def test_migrations_run_on_first_use(store_url: str) -> None:
         "plans",
         "plan_revisions",
         "plan_audit",
+        "users",
+        "user_roles",
+        "api_tokens",
+        "web_audit",
         "alembic_version",
     } <= tables
-    assert db.current_revision(store.engine) == db.head_revision() == "0002"
+    assert db.current_revision(store.engine) == db.head_revision() == "0003"
     Store(store_url)  # opening again is a no-op
-    assert db.current_revision(store.engine) == "0002"
+    assert db.current_revision(store.engine) == "0003"
 
 
 def test_ingest_writes_observations_with_their_load(store_url: str, tmp_path: Path) -> None:

@@ -1,0 +1,257 @@
+"""The JSON API under ``/api/``: the plan operations of the pages, for scripts.
+
+Authenticate with ``Authorization: Bearer <token>`` (``flowplan users token``); a browser
+session works too, with the ``X-CSRF-Token`` header on unsafe requests. No credentials → 401,
+a role that may not → 403, a stale revision → 409, a rule refusing → 422. The schema is at
+``/api/openapi.json``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.security import HTTPBearer
+from pydantic import BaseModel, ConfigDict, Field
+
+from flowplan.plans.model import Plan, Scheme
+from flowplan.web import plan_actions as actions
+from flowplan.web.deps import Ctx, RequiredUser, account_summary, is_footprint_member, require
+
+#: Declares the bearer scheme in the OpenAPI schema; authentication itself is done by
+#: :func:`flowplan.web.deps.current_user` (tokens or a browser session).
+_BEARER = HTTPBearer(auto_error=False, description="An API token from `flowplan users token`.")
+router = APIRouter(prefix="/api", tags=["plans"], dependencies=[Depends(_BEARER)])
+
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"description": "No credentials, or an invalid or revoked token"},
+    403: {"description": "The user's roles do not allow this"},
+    404: {"description": "No such plan (or not visible to this user)"},
+}
+_CHANGE_ERRORS: dict[int | str, dict[str, Any]] = {
+    **_ERRORS,
+    409: {"description": "The plan changed since the given revision; nothing was saved"},
+    422: {"description": "The plan's rules refuse the change (the message says why)"},
+}
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class RoleOut(_Strict):
+    """One role of the user."""
+
+    role: str
+    org: str | None
+    footprint: str | None
+
+
+class WhoAmI(_Strict):
+    """The authenticated user."""
+
+    username: str
+    display_name: str
+    admin: bool
+    roles: list[RoleOut]
+
+
+class PlanSummaryOut(_Strict):
+    """One plan in a listing."""
+
+    id: str
+    type: str
+    title: str
+    footprint: str
+    status: str
+    version: int
+    revision: int
+    updated_at: datetime
+
+
+class PlanOut(_Strict):
+    """A plan document at its current revision (send the revision back with changes)."""
+
+    revision: int
+    plan: Plan
+
+
+class RevisionIn(_Strict):
+    """The revision the change is made from (optimistic locking)."""
+
+    revision: int = Field(ge=1)
+
+
+class PlanUpdateIn(RevisionIn):
+    """A whole edited plan document."""
+
+    plan: Plan
+
+
+class SchemeIn(RevisionIn):
+    """A scheme to add or replace."""
+
+    scheme: Scheme
+
+
+class SignOffIn(RevisionIn):
+    """A sign-off for one of the user's own organisations."""
+
+    org: str = Field(min_length=2, max_length=32)
+    note: str = Field(default="", max_length=1000)
+
+
+class ReopenIn(RevisionIn):
+    """Why the plan is reopened."""
+
+    reason: str = Field(min_length=1, max_length=1000)
+
+
+class ChangeOut(_Strict):
+    """The result of a change: the plan's new revision and status, and the audit entry."""
+
+    id: str
+    revision: int
+    status: str
+    action: str
+    detail: dict[str, Any]
+
+
+class AuditOut(_Strict):
+    """One audit-log entry of a plan."""
+
+    id: int
+    at: datetime
+    who: str
+    action: str
+    detail: dict[str, Any]
+
+
+def _changed(ctx: Ctx, plan: Plan, action: str, detail: dict[str, Any]) -> ChangeOut:
+    return ChangeOut(
+        id=plan.id,
+        revision=ctx.plans.revision(plan.id),
+        status=str(plan.status),
+        action=action,
+        detail=detail,
+    )
+
+
+@router.get("/whoami", responses=_ERRORS)
+def whoami(user: RequiredUser) -> WhoAmI:
+    """The user the token (or session) belongs to, with their roles."""
+    return WhoAmI.model_validate(account_summary(user))
+
+
+@router.get("/plans", responses=_ERRORS)
+def list_plans(ctx: Ctx, user: RequiredUser) -> list[PlanSummaryOut]:
+    """Plans the user may see: published ones, and every plan of their footprints."""
+    out = []
+    for summary in ctx.plans.summaries():
+        plan = ctx.plans.get(summary.id, summary.revision)
+        if summary.status == "published" or is_footprint_member(user, plan):
+            out.append(PlanSummaryOut.model_validate(summary.__dict__))
+    return out
+
+
+@router.post("/plans", status_code=201, responses=_CHANGE_ERRORS)
+def create_plan(request: Request, ctx: Ctx, user: RequiredUser, plan: Plan) -> ChangeOut:
+    """Store a new draft plan document (analysts and footprint admins of its footprint)."""
+    actions.create_plan(ctx, request, plan, user)
+    return _changed(ctx, plan, "created", {"type": str(plan.type)})
+
+
+@router.get("/plans/{plan_id}", responses=_ERRORS)
+def get_plan(ctx: Ctx, user: RequiredUser, plan_id: str) -> PlanOut:
+    """A plan document and its revision."""
+    plan, revision = actions.load_plan(ctx, plan_id, user)
+    return PlanOut(revision=revision, plan=plan)
+
+
+@router.put("/plans/{plan_id}", responses=_CHANGE_ERRORS)
+def update_plan(
+    request: Request, ctx: Ctx, user: RequiredUser, plan_id: str, body: PlanUpdateIn
+) -> ChangeOut:
+    """Replace a draft plan's content (plan editors; workflow fields cannot change here)."""
+    old, _ = actions.load_plan(ctx, plan_id, user)
+    change = actions.replace_plan(ctx, request, old, body.plan, body.revision, user)
+    return _changed(ctx, change.plan, change.action, change.detail)
+
+
+@router.post("/plans/{plan_id}/schemes", status_code=201, responses=_CHANGE_ERRORS)
+def add_scheme(
+    request: Request, ctx: Ctx, user: RequiredUser, plan_id: str, body: SchemeIn
+) -> ChangeOut:
+    """Add a scheme to a draft (plan editors; scheme owners for their own organisation)."""
+    plan, _ = actions.load_plan(ctx, plan_id, user)
+    change = actions.save_scheme(ctx, request, plan, body.revision, user, body.scheme, None)
+    return _changed(ctx, change.plan, change.action, change.detail)
+
+
+@router.put("/plans/{plan_id}/schemes/{scheme_id}", responses=_CHANGE_ERRORS)
+def put_scheme(
+    request: Request, ctx: Ctx, user: RequiredUser, plan_id: str, scheme_id: str, body: SchemeIn
+) -> ChangeOut:
+    """Replace one scheme of a draft (plan editors; scheme owners for their own schemes)."""
+    plan, _ = actions.load_plan(ctx, plan_id, user)
+    change = actions.save_scheme(ctx, request, plan, body.revision, user, body.scheme, scheme_id)
+    return _changed(ctx, change.plan, change.action, change.detail)
+
+
+@router.get("/plans/{plan_id}/check", responses=_ERRORS)
+def check_plan(ctx: Ctx, user: RequiredUser, plan_id: str) -> dict[str, Any]:
+    """Run the assurance checks: findings (rule, severity, location, message) and totals."""
+    plan, _ = actions.load_plan(ctx, plan_id, user)
+    return actions.check(ctx, plan).as_dict()
+
+
+@router.post("/plans/{plan_id}/submit", responses=_CHANGE_ERRORS)
+def submit_plan(
+    request: Request, ctx: Ctx, user: RequiredUser, plan_id: str, body: RevisionIn
+) -> ChangeOut:
+    """Submit a draft for sign-off (refused while its checks report errors)."""
+    plan, _ = actions.load_plan(ctx, plan_id, user)
+    change = actions.submit(ctx, request, plan, body.revision, user)
+    return _changed(ctx, change.plan, change.action, change.detail)
+
+
+@router.post("/plans/{plan_id}/signoff", responses=_CHANGE_ERRORS)
+def sign_off_plan(
+    request: Request, ctx: Ctx, user: RequiredUser, plan_id: str, body: SignOffIn
+) -> ChangeOut:
+    """Sign a submitted plan off for one of the user's own organisations."""
+    plan, _ = actions.load_plan(ctx, plan_id, user)
+    change = actions.sign(ctx, request, plan, body.revision, user, body.org, body.note)
+    return _changed(ctx, change.plan, change.action, change.detail)
+
+
+@router.post("/plans/{plan_id}/publish", responses=_CHANGE_ERRORS)
+def publish_plan(
+    request: Request, ctx: Ctx, user: RequiredUser, plan_id: str, body: RevisionIn
+) -> ChangeOut:
+    """Publish a signed-off plan (footprint admins)."""
+    plan, _ = actions.load_plan(ctx, plan_id, user)
+    change = actions.publish(ctx, request, plan, body.revision, user)
+    return _changed(ctx, change.plan, change.action, change.detail)
+
+
+@router.post("/plans/{plan_id}/reopen", responses=_CHANGE_ERRORS)
+def reopen_plan(
+    request: Request, ctx: Ctx, user: RequiredUser, plan_id: str, body: ReopenIn
+) -> ChangeOut:
+    """Return a plan to draft as a new version (footprint admins); sign-offs are cleared."""
+    plan, _ = actions.load_plan(ctx, plan_id, user)
+    change = actions.reopen(ctx, request, plan, body.revision, user, body.reason)
+    return _changed(ctx, change.plan, change.action, change.detail)
+
+
+@router.get("/plans/{plan_id}/audit", responses=_ERRORS)
+def plan_audit(ctx: Ctx, user: RequiredUser, plan_id: str) -> list[AuditOut]:
+    """The plan's audit log, oldest first (footprint members)."""
+    plan, _ = actions.load_plan(ctx, plan_id, user)
+    require(is_footprint_member(user, plan), "only the footprint's members see the audit log")
+    return [
+        AuditOut(id=e.id, at=e.at, who=e.who, action=e.action, detail=e.detail)
+        for e in ctx.plans.audit(plan_id)
+    ]

@@ -44,7 +44,12 @@ class NavLink:
 
 
 #: The top navigation, in order; a new area adds its link here.
-NAV: list[NavLink] = [NavLink("Plans", "/plans")]
+NAV: list[NavLink] = [
+    NavLink("Dashboard", "/dashboard"),
+    NavLink("Escalation", "/escalation"),
+    NavLink("Plans", "/plans"),
+    NavLink("Data", "/data"),
+]
 
 
 @jinja2.pass_context

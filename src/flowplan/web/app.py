@@ -24,7 +24,7 @@ from flowplan.store.plans import PlanStore
 from flowplan.store.store import Store
 from flowplan.store.users import UserStore
 from flowplan.web.deps import Conflict, Refused, Services, csrf_protect
-from flowplan.web.routers import api, auth, dashboard, data, plans
+from flowplan.web.routers import analysis, api, auth, dashboard, data, plans
 from flowplan.web.security import LoginRateLimiter, SessionSettings, resolve_secret_key
 from flowplan.web.templating import STATIC_DIR, make_templates, render
 
@@ -180,6 +180,7 @@ def create_app(
     app.include_router(plans.router)
     app.include_router(dashboard.router)
     app.include_router(data.router)
+    app.include_router(analysis.router)
     app.include_router(api.router)
 
     @app.get("/", include_in_schema=False)

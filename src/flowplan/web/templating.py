@@ -49,6 +49,9 @@ NAV: list[NavLink] = [
     NavLink("Escalation", "/escalation"),
     NavLink("Plans", "/plans"),
     NavLink("Data", "/data"),
+    NavLink("Demand", "/demand"),
+    NavLink("Capacity", "/capacity"),
+    NavLink("Simulation", "/simulation"),
 ]
 
 

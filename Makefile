@@ -59,6 +59,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.capacity
 	$(BIN)/python -m bench.forecast
 	$(BIN)/python -m bench.sim
+	$(BIN)/python -m bench.web
 
 clean:
 	rm -rf $(VENV) out .mypy_cache .ruff_cache .pytest_cache

@@ -9,11 +9,11 @@ a role that may not → 403, a stale revision → 409, a rule refusing → 422. 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.security import HTTPBearer
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from flowplan.plans.model import Plan, Scheme
 from flowplan.web import plan_actions as actions
@@ -30,10 +30,26 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     404: {"description": "No such plan (or not visible to this user)"},
 }
 _CHANGE_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"description": "The request body could not be read (not JSON text in UTF-8)"},
     **_ERRORS,
     409: {"description": "The plan changed since the given revision; nothing was saved"},
-    422: {"description": "The plan's rules refuse the change (the message says why)"},
+    422: {
+        "description": (
+            "The request does not match its schema, or the plan's rules refuse the change "
+            "(the message says why)"
+        )
+    },
 }
+
+
+def _with_offset(value: datetime) -> datetime:
+    """A stored time with its UTC offset: the store keeps naive local times
+    (``datetime.now()``), and an RFC 3339 ``date-time`` must carry an offset."""
+    return value if value.tzinfo is not None else value.astimezone()
+
+
+Timestamp = Annotated[datetime, AfterValidator(_with_offset)]
+"""A date and time written with its offset, e.g. ``2015-07-30T12:00:00+01:00``."""
 
 
 class _Strict(BaseModel):
@@ -67,7 +83,7 @@ class PlanSummaryOut(_Strict):
     status: str
     version: int
     revision: int
-    updated_at: datetime
+    updated_at: Timestamp
 
 
 class PlanOut(_Strict):
@@ -122,7 +138,7 @@ class AuditOut(_Strict):
     """One audit-log entry of a plan."""
 
     id: int
-    at: datetime
+    at: Timestamp
     who: str
     action: str
     detail: dict[str, Any]

@@ -719,6 +719,15 @@ RECENCY_HALF_LIFE: dict[Grain, float | None] = {
 # (Months only: their refits are cheap, and a weight fixed from the full fit made the monthly
 # intervals too narrow.)
 RESELECT_SMOOTHING: dict[Grain, bool] = {Grain.DAY: False, Grain.WEEK: False, Grain.MONTH: True}
+# How many of the best (α, γ) pairs the forecast averages over, by grain.
+# (Days: the three best, a small gain on the development series; months: one, as averaging
+# made their forecasts worse there.)
+SMOOTHING_TOP: dict[Grain, int] = {Grain.DAY: 3, Grain.WEEK: 1, Grain.MONTH: 1}
+# Whether calibration refits start from the full fit's robust (Huber) weights. Those weights were
+# found with the data after each calibration origin, so reusing them leaks a little of the future
+# into the calibration errors and narrows the intervals; months, whose intervals were too narrow
+# on every development set, refit their own.
+REUSE_ROBUST_WEIGHTS: dict[Grain, bool] = {Grain.DAY: True, Grain.WEEK: True, Grain.MONTH: False}
 # Fewest calibration errors for conformal intervals (fewer: normal intervals from the fit).
 MIN_CALIBRATION = 20
 
@@ -959,8 +968,8 @@ class _CoreFit:
     base: FloatArray  # (h,) level + seasonal state for steps 1..h
     sigma: float
     weights: FloatArray
-    alpha: float
-    gamma: float
+    alpha: float  # mean level smoothing weight
+    smoothing: tuple[tuple[float, float], ...]  # the (α, γ) pairs averaged
     z: FloatArray  # the model-scale series used (reporting-gap zeros set to NaN)
 
 
@@ -990,15 +999,18 @@ class DefaultModel(BaseForecaster):
        correction (additive Holt–Winters without trend). The two smoothing weights are chosen
        from :data:`LEVEL_ALPHAS` and :data:`SEASON_GAMMAS` to minimise the mean absolute error
        of ``1..h``-step forecasts over the training data, so the level follows a shift, and
-       the weekly pattern a change in working practice, as fast as the history says it should.
+       the weekly pattern a change in working practice, as fast as the history says it should;
+       for days the forecasts of the three best pairs are averaged (:data:`SMOOTHING_TOP`).
     3. **Forecast.** level + weekday correction + calendar effects of each future period,
        transformed back (``exp(·) × days − 1``), clipped at zero.
     4. **Conformal intervals.** Steps 1–3 are repeated at up to 52 (days, weeks) or 24
        (months) rolling origins inside the training data, each using only the data before it
        (daily origins one week apart, so that each falls on the same weekday as the real
-       one). Their model-scale errors by horizon step are divided by a fitted error spread
-       ``s(k) = sqrt(a + b k)`` and pooled; the interval bounds are the split-conformal
-       quantiles of the pooled scaled errors, times ``s(k)``, around the forecast.
+       one; for months each refit also finds its own robust weights,
+       :data:`REUSE_ROBUST_WEIGHTS`). Their model-scale errors by horizon step are divided by a
+       fitted error spread ``s(k) = sqrt(a + b k)`` and pooled; the interval bounds are the
+       split-conformal quantiles of the pooled scaled errors, times ``s(k)``, around the
+       forecast.
 
     Args:
         grain: "day", "week" or "month".
@@ -1067,7 +1079,7 @@ class DefaultModel(BaseForecaster):
         prior_cal: FloatArray,
         z: FloatArray,
         h: int,
-        smoothing: tuple[float, float] | None,
+        smoothing: tuple[tuple[float, float], ...] | None,
         iterations: int,
         weights: FloatArray | None = None,
     ) -> _CoreFit:
@@ -1091,26 +1103,30 @@ class DefaultModel(BaseForecaster):
         m = self.settings.season
         if smoothing is None:
             smoothing = self._choose_smoothing(d, h)
-        alpha, gamma = smoothing
-        level, season = _smooth(d, alpha, gamma, m)
         n = len(z)
-        base = np.full(h, trend[0] + level[-1])
-        if gamma > 0.0:
-            base += np.array([season[n - 1 + k - _season_lag(k, m)] for k in range(1, h + 1)])
+        base = np.zeros(h)
+        for alpha, gamma in smoothing:
+            level, season = _smooth(d, alpha, gamma, m)
+            base += trend[0] + level[-1]
+            if gamma > 0.0:
+                base += np.array([season[n - 1 + k - _season_lag(k, m)] for k in range(1, h + 1)])
+        base /= len(smoothing)
         weights_full = np.ones(n)
         weights_full[obs] = w_obs
-        return _CoreFit(beta[p_t:], base, sigma, weights_full, alpha, gamma, z)
+        alpha = float(np.mean([a for a, _ in smoothing]))
+        return _CoreFit(beta[p_t:], base, sigma, weights_full, alpha, smoothing, z)
 
-    def _choose_smoothing(self, d: FloatArray, h: int) -> tuple[float, float]:
-        """(α, γ) minimising the in-sample mean absolute error of 1..h-step forecasts."""
+    def _choose_smoothing(self, d: FloatArray, h: int) -> tuple[tuple[float, float], ...]:
+        """The (α, γ) pairs with the lowest in-sample mean absolute error of 1..h-step
+        forecasts (the best :data:`SMOOTHING_TOP` of them, best first)."""
         n = len(d)
         m = self.settings.season
         first = max(self.settings.min_train // 2, n // 3, m)
         horizon = min(h, n - first - 1)
         if horizon < 1:
-            return 0.1, 0.0
+            return ((0.1, 0.0),)
         steps = np.unique(np.round(np.geomspace(1, horizon, SCORED_STEPS)).astype(np.int64))
-        best, choice = math.inf, (0.1, 0.0)
+        scored: list[tuple[float, float, float]] = []
         for gamma in self.settings.gammas:
             for alpha in LEVEL_ALPHAS:
                 level, season = _smooth(d, alpha, gamma, m)
@@ -1123,10 +1139,9 @@ class DefaultModel(BaseForecaster):
                     err = d[origin + k] - pred
                     total += float(np.abs(err).sum())
                     count += err.size
-                score = total / max(count, 1)
-                if score < best - 1e-12:
-                    best, choice = score, (alpha, gamma)
-        return choice
+                scored.append((total / max(count, 1), alpha, gamma))
+        scored.sort(key=lambda row: row[0])
+        return tuple((a, g) for _, a, g in scored[: SMOOTHING_TOP[self.grain]])
 
     def predict_state(
         self, fitted: _Fitted, future: pd.DatetimeIndex, levels: list[float]
@@ -1192,9 +1207,9 @@ class DefaultModel(BaseForecaster):
                 prior_cal,
                 z[:m],
                 upto - m,
-                None if RESELECT_SMOOTHING[self.grain] else (core.alpha, core.gamma),
+                None if RESELECT_SMOOTHING[self.grain] else core.smoothing,
                 1,
-                core.weights[:m],
+                core.weights[:m] if REUSE_ROBUST_WEIGHTS[self.grain] else None,
             )
             pred = fit.base + x_cal[m:upto] @ fit.beta_calendar
             errors.append((actual - pred)[ok])

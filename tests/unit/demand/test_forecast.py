@@ -8,6 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import flowplan.demand.forecast as fc
+from flowplan.data.grain import Grain
 from flowplan.demand.calendar import calendar_features
 from flowplan.demand.forecast import (
     MODELS,
@@ -338,3 +340,42 @@ def test_hour_of_week_profile_scaled_to_a_forecast() -> None:
     np.testing.assert_allclose(scaled["mean"], observed["mean"] * scaled["scale"])
     recent = hourly_demand_profile(hourly, recent_weeks=2)
     assert recent["n_weeks"].max() == 2
+
+
+def test_daily_forecast_averages_the_three_best_smoothing_pairs(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    frame = daily_counts(days=400, level=60.0, seed=13)
+    model = DefaultModel("day")
+    d = np.log(frame["value"].to_numpy() + 1.0)
+    pairs = model._choose_smoothing(d, 28)
+    assert len(pairs) == 3 and len(set(pairs)) == 3
+    averaged = forecast(frame, "day", 28).frame
+    singles = []
+    for top in (1, 2, 3):
+        monkeypatch.setitem(fc.SMOOTHING_TOP, Grain.DAY, top)
+        singles.append(forecast(frame, "day", 28).frame["mean"].to_numpy())
+    monkeypatch.setitem(fc.SMOOTHING_TOP, Grain.DAY, 3)
+    np.testing.assert_allclose(averaged["mean"].to_numpy(), singles[2])
+    # Averaging three pairs moves the forecast away from the single best pair's, but the
+    # daily mean level stays within 1 % of it.
+    assert not np.allclose(singles[0], singles[2])
+    assert abs(singles[2].mean() / singles[0].mean() - 1.0) < 0.01
+    out = averaged
+    assert (out["lo_95"] <= out["lo_80"]).all() and (out["lo_80"] <= out["mean"]).all()
+    assert (out["mean"] <= out["hi_80"]).all() and (out["hi_80"] <= out["hi_95"]).all()
+
+
+def test_monthly_calibration_refits_find_their_own_robust_weights(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    frame = monthly_counts(months=48, seed=5)
+    frame.loc[30, "value"] *= 1.6  # one month far out of line
+    own = forecast(frame, "month", 6).frame
+    monkeypatch.setitem(fc.REUSE_ROBUST_WEIGHTS, Grain.MONTH, True)
+    reused = forecast(frame, "month", 6).frame
+    np.testing.assert_allclose(own["mean"], reused["mean"])
+    width_own = (own["hi_95"] - own["lo_95"]).to_numpy()
+    width_reused = (reused["hi_95"] - reused["lo_95"]).to_numpy()
+    # The refits see the outlier at full weight: larger calibration errors, wider intervals.
+    assert (width_own > width_reused).all()

@@ -177,6 +177,12 @@ def run_demo(out_dir: Path, data_dir: Path | None, console: Console) -> Store:
         f"  .venv/bin/flowplan bcf payment lancashire-bcf-2015 --actuals data/{EXAMPLE_BCF_ACTUALS}"
     )
     console.print("  .venv/bin/flowplan assurance category --footprint LSC-SRG")
+    console.print("\n[bold]Open the web workspace on this store[/bold] (same FLOWPLAN_HOME)")
+    console.print("  .venv/bin/flowplan users create admin --admin")
+    console.print(
+        "  .venv/bin/flowplan serve --port 8000   # then open http://127.0.0.1:8000/login"
+    )
+    console.print("\n[bold]Simulate[/bold]")
     console.print("  .venv/bin/flowplan scenario example > s.yaml")
     console.print("  .venv/bin/flowplan simulate s.yaml --replications 20 --seed 1 --out out/sim")
     return store

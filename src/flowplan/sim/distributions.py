@@ -28,6 +28,7 @@ distribution but a different use of the stream; engines use :func:`sample_encode
 from __future__ import annotations
 
 import math
+from abc import abstractmethod
 from typing import Annotated, Literal
 
 import numpy as np
@@ -54,21 +55,21 @@ KIND_CODES: dict[str, int] = {
 class _Dist(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, serialize_by_alias=True)
 
+    @abstractmethod
     def mean(self) -> float:
         """Mean, in hours."""
-        raise NotImplementedError
 
+    @abstractmethod
     def variance(self) -> float:
         """Variance, in hours²."""
-        raise NotImplementedError
 
+    @abstractmethod
     def encode(self) -> tuple[int, float, float]:
         """The compiled ``(code, p1, p2)`` triple (see the module docstring)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def sample(self, rng: np.random.Generator, size: int) -> NDArray[np.float64]:
         """``size`` independent draws (hours), vectorised; not stream-identical to the engines."""
-        raise NotImplementedError
 
 
 class Deterministic(_Dist):

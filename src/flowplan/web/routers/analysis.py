@@ -189,7 +189,7 @@ def analysis_state(request: Request) -> AnalysisState:
 # --- small helpers -------------------------------------------------------------------------------
 
 
-class FormProblem(Exception):
+class FormProblem(FlowplanError):
     """One bad form field: which field, and a one-line message."""
 
     def __init__(self, field_name: str, message: str) -> None:
@@ -450,16 +450,7 @@ def demand_review(
         )
         inputs = review_inputs(ctx.store, code, footprint.strip() or None, window[0], window[1])
         result = review_engine(inputs, occupancy_threshold=pct / 100.0)
-    except FormProblem as exc:
-        return _demand_page(
-            request,
-            ctx,
-            user,
-            review_values=values,
-            errors={"review": exc.message},
-            status_code=422,
-        )
-    except FlowplanError as exc:
+    except FlowplanError as exc:  # FormProblem included
         return _demand_page(
             request,
             ctx,
@@ -678,16 +669,7 @@ def demand_forecast(
     try:
         ask = _forecast_ask(values)
         result = _run_forecast(ctx, ask)
-    except FormProblem as exc:
-        return _demand_page(
-            request,
-            ctx,
-            user,
-            forecast_values=values,
-            errors={"forecast": exc.message},
-            status_code=422,
-        )
-    except FlowplanError as exc:
+    except FlowplanError as exc:  # FormProblem included
         return _demand_page(
             request,
             ctx,
@@ -839,9 +821,7 @@ def _capacity_answer(
 ) -> Response:
     try:
         result = compute(values)
-    except FormProblem as exc:
-        return _capacity_page(request, calculator, values, error=exc.message, status_code=422)
-    except FlowplanError as exc:
+    except FlowplanError as exc:  # FormProblem included
         return _capacity_page(request, calculator, values, error=_error_text(exc), status_code=422)
     return _capacity_page(request, calculator, values, result=result)
 

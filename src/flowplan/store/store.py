@@ -550,6 +550,19 @@ class Store:
             rows = conn.execute(select(table).order_by(table.c.id.desc()).limit(limit)).mappings()
             return [dict(r) for r in rows]
 
+    def data_version(self) -> tuple[int, int, int]:
+        """A cheap key that changes whenever stored data changes: the newest load's id, the
+        number of organisations and the number of footprint memberships (for caches)."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(
+                    select(func.coalesce(func.max(Load.id), 0)).scalar_subquery(),
+                    select(func.count()).select_from(Organisation).scalar_subquery(),
+                    select(func.count()).select_from(FootprintMember).scalar_subquery(),
+                )
+            ).one()
+        return int(row[0]), int(row[1]), int(row[2])
+
     def counts(self) -> dict[str, int]:
         """Rows in each main table."""
         out = {}

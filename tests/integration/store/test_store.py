@@ -348,3 +348,17 @@ def test_real_daily_file_round_trip(store_url: str, public_data: Path) -> None:
     assert len(frame) == 1249  # 1 April 2022 .. 31 August 2025, every day reported
     monthly, _, _ = store.read_series("RXN", "discharges", grain=Grain.MONTH)
     assert monthly["value"].sum() == pytest.approx(frame["value"].sum(), rel=1e-12)
+
+
+def test_data_version_moves_with_every_load_and_footprint(store_url: str, tmp_path: Path) -> None:
+    store = Store(store_url)
+    assert store.data_version() == (0, 0, 0)
+    parsed = read("trust_ae", trust_ae(tmp_path / "ae.csv", BASE_ROWS))
+    (report,) = store.ingest([parsed], who="tester")
+    after_load = store.data_version()
+    assert after_load[0] == report.load_id and after_load[1] > 0 and after_load[2] == 0
+    store.ingest([parsed], who="tester")  # an idempotent reload is still a new load
+    assert store.data_version()[0] > after_load[0]
+    orgs = sorted(o["code"] for o in store.organisations())
+    store.create_footprint("FP", "srg", orgs[:1], "a footprint")
+    assert store.data_version()[2] == 1

@@ -18,9 +18,11 @@ computes.
 from __future__ import annotations
 
 import math
+import threading
+import time
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 import numpy as np
 import pandas as pd
@@ -338,6 +340,35 @@ def dashboard_panels(store: Store, org: dict[str, Any]) -> list[Panel]:
     return panels
 
 
+# --- cache -------------------------------------------------------------------------------------
+
+#: Seconds a cached dashboard stays valid even if the store's data version has not moved (bounds
+#: staleness for changes the version cannot see, such as a footprint redefined with as many
+#: members as before).
+CACHE_SECONDS = 60.0
+CACHE_SIZE = 64
+_cache: dict[tuple[str, str, tuple[int, int, int]], tuple[float, Any]] = {}
+_cache_lock = threading.Lock()
+
+
+def cached_dashboard(store: Store, code: str) -> tuple[dict[str, Any], list[Panel], Any]:
+    """The organisation, its panels and the organisation picker, recomputed only when the
+    store's data changes (:meth:`Store.data_version`) or after :data:`CACHE_SECONDS`."""
+    key = (store.url, code, store.data_version())
+    now = time.monotonic()
+    with _cache_lock:
+        hit = _cache.get(key)
+        if hit is not None and hit[0] > now:
+            return cast(tuple[dict[str, Any], list[Panel], Any], hit[1])
+    info = known_org(store, code)
+    value = (info, dashboard_panels(store, info), org_choices(store, code))
+    with _cache_lock:
+        if len(_cache) >= CACHE_SIZE:
+            _cache.pop(next(iter(_cache)))
+        _cache[key] = (now + CACHE_SECONDS, value)
+    return value
+
+
 # --- pages -------------------------------------------------------------------------------------
 
 
@@ -357,15 +388,15 @@ def dashboard(request: Request, ctx: Ctx, user: RequiredUser, org: OrgQuery = No
                 "empty": "The store holds no organisations yet: load data first (Data → Upload).",
             },
         )
-    info = known_org(ctx.store, code)
+    info, panels, choices = cached_dashboard(ctx.store, code)
     return render(
         request,
         "dashboard/dashboard.html.j2",
         {
             "title": f"Dashboard — {code}",
             "org": info,
-            "panels": dashboard_panels(ctx.store, info),
-            "choices": org_choices(ctx.store, code),
+            "panels": panels,
+            "choices": choices,
             "empty": None,
         },
     )

@@ -21,6 +21,7 @@ from flowplan.bcf.model import BcfData, Metric, Ratio, bcf_data, is_local
 from flowplan.bcf.payment import PaymentConfig, load_config
 from flowplan.errors import UsageError
 from flowplan.metrics import registry as metric_registry
+from flowplan.metrics.check import rounds_to
 from flowplan.metrics.compute import compute
 from flowplan.plans import requirements as reqs
 from flowplan.plans.checks import RuleCatalogue, parse_catalogue
@@ -432,7 +433,7 @@ def _value_finding(
     except UsageError as exc:
         return ctx.finding(rule, f"{at}.months", f"cannot compute the value: {exc}")
     places = decimal_places(ratio.value)
-    if abs(value - ratio.value) <= 0.5 * 10.0**-places * (1 + 1e-9):
+    if rounds_to(value, ratio.value, places):
         return None
     shown = f" over {months} months" if months and defn.period_rule != "none" else ""
     return ctx.finding(

@@ -111,6 +111,13 @@ def tolerance_for(decimals: int) -> float:
     return 0.5 * 10.0 ** (-decimals)
 
 
+def rounds_to(recomputed: float, stated: float, decimals: int) -> bool:
+    """Whether a stated value is ``recomputed`` rounded to ``decimals`` places (half a unit of
+    the last place shown, plus a relative slack for floating-point error)."""
+    slack = _SLACK * max(1.0, abs(stated), abs(recomputed))
+    return abs(stated - recomputed) <= tolerance_for(decimals) + slack
+
+
 def _format(value: float, decimals: int) -> str:
     return f"{value:.{decimals}f}"
 
@@ -202,9 +209,7 @@ def _check_row(line: int, row: dict[str, str], file: str) -> CheckResult | list[
     else:
         recomputed = engine.compute(defn, numerator[0], denominator[0], months, scale)
     value, decimals = stated
-    tolerance = tolerance_for(decimals)
-    slack = _SLACK * max(1.0, abs(value), abs(recomputed))
-    ok = abs(value - recomputed) <= tolerance + slack
+    ok = rounds_to(recomputed, value, decimals)
     message = (
         "ok"
         if ok
@@ -218,7 +223,7 @@ def _check_row(line: int, row: dict[str, str], file: str) -> CheckResult | list[
         stated=value,
         recomputed=recomputed,
         ok=ok,
-        tolerance=tolerance,
+        tolerance=tolerance_for(decimals),
         message=message,
     )
 

@@ -38,6 +38,7 @@ from rich.text import Text
 
 from flowplan.errors import UsageError
 from flowplan.metrics import registry as metric_registry
+from flowplan.metrics.check import rounds_to
 from flowplan.metrics.compute import compute
 from flowplan.plans import requirements as reqs
 from flowplan.plans.critical_path import Schedule, schedule_programme
@@ -885,8 +886,7 @@ def _kpi_ratio(ctx: _Context) -> list[Finding]:
                 value = compute(defn, kpi.numerator, kpi.denominator)
             except UsageError:  # months needed and not known
                 continue
-            tolerance = 0.5 * 10.0 ** -decimal_places(kpi.baseline)
-            if abs(value - kpi.baseline) > tolerance * (1 + 1e-9):
+            if not rounds_to(value, kpi.baseline, decimal_places(kpi.baseline)):
                 out.append(
                     ctx.finding(
                         "PLAN-KPI-RATIO",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -335,7 +335,11 @@ def plan_signoff(
     revision = plans.revision(plan_id)
     who = user or login_name()
     change = workflow.sign_off(
-        plans.get(plan_id), org=org, user=who, at=datetime.now().replace(microsecond=0), note=note
+        plans.get(plan_id),
+        org=org,
+        user=who,
+        at=datetime.now(UTC).replace(microsecond=0),
+        note=note,
     )
     _save(plans, change, who, revision)
     remaining = change.detail["outstanding"]

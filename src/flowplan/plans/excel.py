@@ -45,7 +45,7 @@ import re
 import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from enum import Enum
 from pathlib import Path
@@ -347,8 +347,12 @@ def _cell_value(col: Col, value: Any) -> Any:
     if col.kind is Kind.JSON:
         return json.dumps(value, ensure_ascii=False, default=str) if value else None
     if col.kind is Kind.DATETIME and isinstance(value, datetime):
-        exact = value.tzinfo is None and value.microsecond == 0
-        return value if exact else value.isoformat()  # Excel keeps no zone, only milliseconds
+        # Excel keeps no zone and only milliseconds: a whole-second UTC time is written as a
+        # date-time cell (read back as UTC), anything else as ISO 8601 text.
+        utc = value.tzinfo is None or value.utcoffset() == timedelta(0)
+        if utc and value.microsecond == 0:
+            return value.replace(tzinfo=None)
+        return value.isoformat()
     if isinstance(value, Enum):
         return value.value
     if value == "":

@@ -26,7 +26,7 @@ plan-on-a-page renderer and the store: field names are stable. Conventions:
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any, Self
@@ -217,16 +217,23 @@ def _date(value: Any) -> Any:
 
 
 def _datetime(value: Any) -> Any:
-    """A date-time from ISO 8601 text or a datetime."""
-    if isinstance(value, datetime):
-        return value
+    """A date-time in UTC from ISO 8601 text or a datetime.
+
+    A time with a UTC offset is converted to UTC; one without (as older plan files and Excel
+    cells hold) is read as UTC already. Plans are shared across organisations, so every time in a
+    plan is an instant, written with its offset (``2015-06-01T09:30:00Z``).
+    """
     if isinstance(value, str):
         try:
-            return datetime.fromisoformat(value)
+            value = datetime.fromisoformat(value)
         except ValueError:
             raise ValueError(
-                "not a valid date-time: expected ISO 8601, e.g. 2015-07-30T12:00:00"
+                "not a valid date-time: expected ISO 8601, e.g. 2015-07-30T12:00:00Z"
             ) from None
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
     raise ValueError("not a valid date-time: expected ISO 8601 text")
 
 
@@ -240,7 +247,7 @@ PlanDateTime = Annotated[
     BeforeValidator(_datetime),
     WithJsonSchema({"type": "string", "format": "date-time"}),
 ]
-"""A date and time, written in ISO 8601."""
+"""An instant, held in UTC and written in ISO 8601 with its offset (no offset: read as UTC)."""
 
 
 def _financial_year(value: str) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -19,6 +19,7 @@ from flowplan.plans.model import (
     Scheme,
     SchemeCost,
     SchemeSection,
+    SignOff,
     financial_year_of,
     plan_json_schema,
 )
@@ -232,3 +233,27 @@ def test_json_schema_exports() -> None:
     funding = schema["$defs"]["FundingLine"]["properties"]["amount_gbp"]
     assert funding["type"] == "number"
     assert schema["$defs"]["Scheme"]["additionalProperties"] is False
+
+
+@pytest.mark.parametrize(
+    ("written", "expected"),
+    [
+        # No offset: read as UTC (older plan files, Excel cells).
+        ("2015-06-01T09:30:00", datetime(2015, 6, 1, 9, 30, tzinfo=UTC)),
+        ("2015-06-01T09:30:00Z", datetime(2015, 6, 1, 9, 30, tzinfo=UTC)),
+        # British Summer Time (UTC+1) is converted to the same instant in UTC.
+        ("2015-06-01T10:30:00+01:00", datetime(2015, 6, 1, 9, 30, tzinfo=UTC)),
+        (datetime(2015, 6, 1, 9, 30), datetime(2015, 6, 1, 9, 30, tzinfo=UTC)),
+    ],
+)
+def test_sign_off_times_are_instants_in_utc(written: Any, expected: datetime) -> None:
+    signoff = SignOff.model_validate({"org": "RXN", "user": "sig", "at": written})
+    assert signoff.at == expected
+    assert signoff.at.utcoffset() == timedelta(0)
+    # JSON carries the offset, as RFC 3339 date-time (the schema's format) requires.
+    assert signoff.model_dump(mode="json")["at"] == "2015-06-01T09:30:00Z"
+
+
+def test_a_date_time_that_is_not_iso_8601_is_refused_with_the_rule() -> None:
+    with pytest.raises(ValidationError, match="not a valid date-time: expected ISO 8601"):
+        SignOff.model_validate({"org": "RXN", "user": "sig", "at": "1st June 2015"})

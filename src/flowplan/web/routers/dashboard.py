@@ -20,6 +20,7 @@ from __future__ import annotations
 import math
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Annotated, Any, cast
@@ -28,6 +29,8 @@ import numpy as np
 import pandas as pd
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
+from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
 
 from flowplan.data.grain import Grain
 from flowplan.data.readers import FORMATS
@@ -351,17 +354,25 @@ _cache: dict[tuple[str, str, tuple[int, int, int]], tuple[float, Any]] = {}
 _cache_lock = threading.Lock()
 
 
-def cached_dashboard(store: Store, code: str) -> tuple[dict[str, Any], list[Panel], Any]:
-    """The organisation, its panels and the organisation picker, recomputed only when the
-    store's data changes (:meth:`Store.data_version`) or after :data:`CACHE_SECONDS`."""
+def cached_dashboard(
+    store: Store, code: str, body: Callable[[dict[str, Any], list[Panel], Any], str]
+) -> tuple[dict[str, Any], Markup]:
+    """The organisation and the dashboard's HTML below the heading (``body`` renders it from the
+    organisation, its panels and the organisation picker), recomputed only when the store's data
+    changes (:meth:`Store.data_version`) or after :data:`CACHE_SECONDS`.
+
+    The rendered HTML is the same for every user (nothing in it depends on who asks), so it is
+    cached rather than the panels alone: rendering the picker's few hundred organisations and the
+    four value tables is most of a cached request's time.
+    """
     key = (store.url, code, store.data_version())
     now = time.monotonic()
     with _cache_lock:
         hit = _cache.get(key)
         if hit is not None and hit[0] > now:
-            return cast(tuple[dict[str, Any], list[Panel], Any], hit[1])
+            return cast(tuple[dict[str, Any], Markup], hit[1])
     info = known_org(store, code)
-    value = (info, dashboard_panels(store, info), org_choices(store, code))
+    value = (info, Markup(body(info, dashboard_panels(store, info), org_choices(store, code))))
     with _cache_lock:
         if len(_cache) >= CACHE_SIZE:
             _cache.pop(next(iter(_cache)))
@@ -383,20 +394,23 @@ def dashboard(request: Request, ctx: Ctx, user: RequiredUser, org: OrgQuery = No
             {
                 "title": "Dashboard",
                 "org": None,
-                "panels": [],
-                "choices": [],
                 "empty": "The store holds no organisations yet: load data first (Data → Upload).",
             },
         )
-    info, panels, choices = cached_dashboard(ctx.store, code)
+    templates: Jinja2Templates = request.app.state.flowplan.templates
+    fragment = templates.get_template("dashboard/_panels.html.j2")
+
+    def body(info: dict[str, Any], panels: list[Panel], choices: Any) -> str:
+        return fragment.render(org=info, panels=panels, choices=choices)
+
+    info, html = cached_dashboard(ctx.store, code, body)
     return render(
         request,
         "dashboard/dashboard.html.j2",
         {
             "title": f"Dashboard — {code}",
             "org": info,
-            "panels": panels,
-            "choices": choices,
+            "body": html,
             "empty": None,
         },
     )

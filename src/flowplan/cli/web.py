@@ -24,6 +24,8 @@ users_app = typer.Typer(
 app.add_typer(users_app, name="users")
 
 LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
+#: Added to the web audit entry of every change made here (the web pages add ``via: web``).
+CLI_AUDIT = {"via": "cli"}
 
 
 @app.command("serve")
@@ -81,7 +83,12 @@ def users_create(
     users = UserStore(Store(db))
     password = _read_password(password_stdin)
     account = users.create(
-        username, password, display_name=display_name, admin=admin, who=login_name()
+        username,
+        password,
+        display_name=display_name,
+        admin=admin,
+        who=login_name(),
+        context=CLI_AUDIT,
     )
     kind = "administrator" if account.is_admin else "user"
     out.print(f"Created {kind} {account.username}.")
@@ -102,7 +109,7 @@ def users_grant(
 ) -> None:
     """Grant a role, scoped to an organisation or a footprint (or everywhere)."""
     grant = UserStore(Store(db)).grant(
-        username, role, org=org, footprint=footprint, who=login_name()
+        username, role, org=org, footprint=footprint, who=login_name(), context=CLI_AUDIT
     )
     out.print(f"Granted {grant.role} ({grant.scope_text()}) to {username}.")
 
@@ -120,7 +127,7 @@ def users_revoke(
 ) -> None:
     """Take a role away."""
     if not UserStore(Store(db)).revoke(
-        username, role, org=org, footprint=footprint, who=login_name()
+        username, role, org=org, footprint=footprint, who=login_name(), context=CLI_AUDIT
     ):
         raise UsageError(f"{username} does not hold {role} with that scope")
     out.print(f"Revoked {role} from {username}.")
@@ -137,11 +144,11 @@ def users_token(
     """Create an API token (printed once — only its hash is stored), or revoke one."""
     users = UserStore(Store(db))
     if revoke:
-        if not users.revoke_token(username, name, who=login_name()):
+        if not users.revoke_token(username, name, who=login_name(), context=CLI_AUDIT):
             raise UsageError(f"{username} has no active token named {name!r}")
         out.print(f"Revoked token {name!r} of {username}.")
         return
-    token = users.create_token(username, name, who=login_name())
+    token = users.create_token(username, name, who=login_name(), context=CLI_AUDIT)
     out.print(token, markup=False)
     print(
         "Keep this token secret: it is shown only now. Send it as 'Authorization: Bearer <token>'.",

@@ -5,7 +5,10 @@ a 256-bit random token (a fast hash is enough for a secret that cannot be guesse
 a token be looked up). Every change here writes a ``web_audit`` entry in the same transaction.
 
 Roles (:class:`UserRole`) are granted everywhere, or scoped to an organisation or a footprint.
-Which role may do what is decided by :mod:`flowplan.web.deps`; this module only records.
+Which role may do what is decided by :mod:`flowplan.web.deps` (and, for managing people,
+:mod:`flowplan.web.routers.admin`); this module only records. The command line and the web
+pages call the same methods; each passes ``context`` (how the change came in: ``via`` cli or
+web, the client address), which is added to the audit entry's detail.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import hashlib
 import json
 import re
 import secrets
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -173,7 +176,19 @@ def _now() -> datetime:
     return datetime.now().replace(microsecond=0)
 
 
-def _audit(conn: Connection, who: str, action: str, target: str, detail: dict[str, Any]) -> None:
+#: Extra audit detail a caller passes to say how a change came in (e.g. ``{"via": "cli"}``).
+AuditContext = Mapping[str, Any] | None
+
+
+def _audit(
+    conn: Connection,
+    who: str,
+    action: str,
+    target: str,
+    detail: dict[str, Any],
+    context: AuditContext = None,
+) -> None:
+    detail = {**(context or {}), **detail}
     conn.execute(
         insert(WebAudit).values(
             at=datetime.now(),
@@ -205,6 +220,7 @@ class UserStore:
         display_name: str | None = None,
         admin: bool = False,
         who: str = "system",
+        context: AuditContext = None,
     ) -> Account:
         """Create an account.
 
@@ -214,6 +230,7 @@ class UserStore:
             display_name: shown on pages (default: the username).
             admin: make the user a site administrator.
             who: who creates it (audit).
+            context: added to the audit entry (how the change came in).
 
         Raises:
             UsageError: bad username or password, or the username is taken.
@@ -237,7 +254,7 @@ class UserStore:
                         created_at=_now(),
                     )
                 )
-                _audit(conn, who, "user_created", f"user:{name}", {"admin": admin})
+                _audit(conn, who, "user_created", f"user:{name}", {"admin": admin}, context)
         except IntegrityError:
             raise UsageError(f"user {name!r} already exists") from None
         account = self.get(name)
@@ -343,7 +360,9 @@ class UserStore:
                 )
         return account
 
-    def set_password(self, username: str, password: str, *, who: str = "system") -> None:
+    def set_password(
+        self, username: str, password: str, *, who: str = "system", context: AuditContext = None
+    ) -> None:
         """Change a password and end every session of the user.
 
         Raises:
@@ -357,11 +376,22 @@ class UserStore:
                 .where(User.id == account.id)
                 .values(password_hash=hash_password(password), session_epoch=User.session_epoch + 1)
             )
-            _audit(conn, who, "password_changed", f"user:{account.username}", {})
+            _audit(conn, who, "password_changed", f"user:{account.username}", {}, context)
 
-    def set_active(self, username: str, active: bool, *, who: str = "system") -> None:
-        """Enable or disable an account (disabling ends its sessions; tokens stop working)."""
+    def set_active(
+        self, username: str, active: bool, *, who: str = "system", context: AuditContext = None
+    ) -> bool:
+        """Enable or disable an account (disabling ends its sessions; tokens stop working).
+
+        Returns:
+            True when the account changed (False when it already was as asked).
+
+        Raises:
+            UsageError: no such user.
+        """
         account = self.require(username)
+        if account.active == active:
+            return False
         with self.engine.begin() as conn:
             conn.execute(
                 update(User)
@@ -374,7 +404,9 @@ class UserStore:
                 "user_enabled" if active else "user_disabled",
                 f"user:{account.username}",
                 {},
+                context,
             )
+        return True
 
     def end_sessions(self, user_id: int) -> None:
         """End every web session of a user (their session epoch moves on)."""
@@ -393,6 +425,7 @@ class UserStore:
         org: str | None = None,
         footprint: str | None = None,
         who: str = "system",
+        context: AuditContext = None,
     ) -> Grant:
         """Grant a role (idempotent).
 
@@ -402,6 +435,7 @@ class UserStore:
             org: organisation scope (required for scheme_owner and signatory).
             footprint: footprint scope (required for footprint_admin).
             who: who grants it (audit).
+            context: added to the audit entry (how the change came in).
 
         Raises:
             UsageError: unknown user, role, organisation or footprint; a missing or double scope.
@@ -437,6 +471,7 @@ class UserStore:
                     "role_granted",
                     f"user:{account.username}",
                     {"role": str(chosen), "org": org, "footprint": footprint},
+                    context,
                 )
         refreshed = self.require(username)
         return next(
@@ -453,6 +488,7 @@ class UserStore:
         org: str | None = None,
         footprint: str | None = None,
         who: str = "system",
+        context: AuditContext = None,
     ) -> bool:
         """Take a role away; True when it was held."""
         account = self.require(username)
@@ -468,6 +504,7 @@ class UserStore:
                 "role_revoked",
                 f"user:{account.username}",
                 {"role": str(chosen), "org": org, "footprint": footprint},
+                context,
             )
         return True
 
@@ -488,7 +525,9 @@ class UserStore:
 
     # -- API tokens -----------------------------------------------------------------------------
 
-    def create_token(self, username: str, name: str, *, who: str = "system") -> str:
+    def create_token(
+        self, username: str, name: str, *, who: str = "system", context: AuditContext = None
+    ) -> str:
         """Create an API token and return it in clear — the only time it is ever shown.
 
         Raises:
@@ -511,14 +550,23 @@ class UserStore:
                         revoked=False,
                     )
                 )
-                _audit(conn, who, "token_created", f"user:{account.username}", {"name": label})
+                _audit(
+                    conn,
+                    who,
+                    "token_created",
+                    f"user:{account.username}",
+                    {"name": label},
+                    context,
+                )
         except IntegrityError:
             raise UsageError(
                 f"user {account.username!r} already has a token named {label!r}"
             ) from None
         return token
 
-    def revoke_token(self, username: str, name: str, *, who: str = "system") -> bool:
+    def revoke_token(
+        self, username: str, name: str, *, who: str = "system", context: AuditContext = None
+    ) -> bool:
         """Revoke a token by name; True when an active one was revoked."""
         account = self.require(username)
         with self.engine.begin() as conn:
@@ -533,7 +581,7 @@ class UserStore:
             )
             if moved.rowcount != 1:
                 return False
-            _audit(conn, who, "token_revoked", f"user:{account.username}", {"name": name})
+            _audit(conn, who, "token_revoked", f"user:{account.username}", {"name": name}, context)
         return True
 
     def tokens(self, username: str) -> list[TokenInfo]:

@@ -24,7 +24,7 @@ from flowplan.store.plans import PlanStore
 from flowplan.store.store import Store
 from flowplan.store.users import UserStore
 from flowplan.web.deps import Conflict, Refused, Services, csrf_protect
-from flowplan.web.routers import analysis, api, auth, dashboard, data, plans
+from flowplan.web.routers import admin, analysis, api, auth, dashboard, data, plans
 from flowplan.web.security import LoginRateLimiter, SessionSettings, resolve_secret_key
 from flowplan.web.templating import STATIC_DIR, make_templates, render
 
@@ -178,6 +178,7 @@ def create_app(
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(auth.router)
     app.include_router(plans.router)
+    app.include_router(admin.router)
     app.include_router(dashboard.router)
     app.include_router(data.router)
     app.include_router(analysis.router)

@@ -1,9 +1,9 @@
 """Server-rendered pages: the Jinja2 environment, the page renderer, flash messages and the nav.
 
-Every page extends ``base.html.j2``, which draws the header, the navigation (:data:`NAV`), the
-flash messages and the signed-in user. Templates get ``request``, ``user`` (an
-:class:`~flowplan.store.users.Account` or None) and ``csrf_token``, and call ``csrf_field()``
-inside every ``<form method="post">``.
+Every page extends ``base.html.j2``, which draws the header, the navigation (the links of
+:data:`NAV` this user may follow: :func:`visible_nav`), the flash messages and the signed-in
+user. Templates get ``request``, ``user`` (an :class:`~flowplan.store.users.Account` or None)
+and ``csrf_token``, and call ``csrf_field()`` inside every ``<form method="post">``.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup, escape
 
+from flowplan.store.users import Account, Role
 from flowplan.web.deps import current_user, get_services
 from flowplan.web.security import CSRF_FIELD, csrf_token
 
@@ -36,11 +37,13 @@ class NavLink:
         label: text shown.
         path: where it goes.
         signed_in: show it only to signed-in users.
+        managers: show it only to users who manage people (:func:`manages_users`).
     """
 
     label: str
     path: str
     signed_in: bool = False
+    managers: bool = False
 
 
 #: The top navigation, in order; a new area adds its link here.
@@ -52,7 +55,24 @@ NAV: list[NavLink] = [
     NavLink("Demand", "/demand"),
     NavLink("Capacity", "/capacity"),
     NavLink("Simulation", "/simulation"),
+    NavLink("Users", "/admin/users", managers=True),
+    NavLink("Account", "/account", signed_in=True),
 ]
+
+
+def manages_users(user: Account | None) -> bool:
+    """Whether the user manages people (``/admin/users``): site administrators, and footprint
+    administrators within their footprints (see :mod:`flowplan.web.routers.admin`)."""
+    return user is not None and (user.is_admin or user.has_role(Role.footprint_admin))
+
+
+def visible_nav(user: Account | None) -> list[NavLink]:
+    """The links of :data:`NAV` this user sees."""
+    return [
+        link
+        for link in NAV
+        if (user is not None or not link.signed_in) and (not link.managers or manages_users(user))
+    ]
 
 
 @jinja2.pass_context
@@ -87,7 +107,7 @@ def make_templates(extra_dirs: list[Path] | None = None) -> Jinja2Templates:
         lstrip_blocks=True,
     )
     env.globals["csrf_field"] = _csrf_field
-    env.globals["nav"] = NAV
+    env.globals["nav"] = visible_nav(None)  # render() passes the signed-in user's links
     env.filters["money"] = _money
     env.filters["when"] = _when
     return Jinja2Templates(env=env)
@@ -121,6 +141,7 @@ def render(
         "user": user,
         "csrf_token": csrf_token(request.session),
         "flashes": flashes,
+        "nav": visible_nav(user),
         "title": "",
         **(context or {}),
     }

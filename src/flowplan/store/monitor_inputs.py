@@ -6,9 +6,11 @@ mean of the members' rates; :func:`flowplan.monitor.rollup.rollup`), over the me
 the series, and only for periods every one of those members reports (a month with a member
 missing would otherwise dip). The ``basis`` lines say which members were used.
 
-No stored series carries deprivation-decile or ethnicity breakdowns (the published trust and STP
-tables are not cut that way), so KPI actuals here are for the whole population; the engines take a
-``breakdown`` column where a local extract has one.
+KPI actuals (:func:`plan_actuals`) are for the whole population. The published trust and STP
+tables are not cut by deprivation or ethnicity, but a local extract can be: series stored under the
+breakdown labels of :mod:`flowplan.monitor.equality` (``imd_decile_1`` … ``imd_decile_10``,
+``ethnicity_<group>``) give a KPI per-cut actuals (:func:`plan_cut_actuals`), each cut's
+numerator and denominator summed over the footprint's members before dividing.
 """
 
 from __future__ import annotations
@@ -22,8 +24,9 @@ import pandas as pd
 from flowplan.data.grain import Grain
 from flowplan.data.measures import Aggregation, aggregation_of
 from flowplan.errors import UsageError
-from flowplan.metrics.compute import compute_series
+from flowplan.metrics.compute import compute, compute_series
 from flowplan.metrics.registry import MetricDefinition, get
+from flowplan.monitor.equality import Cut, is_count, parse_label, sum_by_cut
 from flowplan.monitor.kpis import KpiActuals
 from flowplan.monitor.opel import Indicator, OpelConfig, SeriesRef, load_config
 from flowplan.monitor.rollup import rollup
@@ -41,11 +44,6 @@ def members_of(store: Store, code: str) -> list[str] | None:
 
 
 # --- Plan KPI actuals ---------------------------------------------------------------------------
-
-
-def _is_count(defn: MetricDefinition) -> bool:
-    """A count metric: its denominator is "1" (the registry writes "1" or "1 (a count)")."""
-    return defn.denominator.strip().split(" ", 1)[0] == "1"
 
 
 def _org_metric(store: Store, org: str, defn: MetricDefinition) -> pd.DataFrame:
@@ -85,7 +83,7 @@ def metric_actuals(store: Store, code: str, defn: MetricDefinition) -> KpiActual
     Returns:
         The actuals (``frame`` None, with a ``note``, when the store has no data).
     """
-    if defn.numerator_measure is None or (defn.denominator_measure is None and not _is_count(defn)):
+    if defn.numerator_measure is None or (defn.denominator_measure is None and not is_count(defn)):
         return KpiActuals(None, note=f"{defn.id}: no stored measures (enter actuals locally)")
     members = members_of(store, code)
     if members is None:
@@ -115,6 +113,10 @@ def metric_actuals(store: Store, code: str, defn: MetricDefinition) -> KpiActual
     values = pd.concat(pieces, ignore_index=True)
     reporting = sorted(values["org"].unique())
     rolled = rollup(values, {code: reporting}, defn=defn, complete=True)
+    if is_count(defn):
+        # a count's denominator is 1 per member: the footprint's count is the summed numerator,
+        # not the summed numerator ÷ the number of members
+        rolled["value"] = [compute(defn, float(n), 1.0) for n in rolled["numerator"]]
     rolled = rolled.dropna(subset=["value"])
     if rolled.empty:
         return KpiActuals(None, note=f"{code}: members {', '.join(reporting)} share no month")
@@ -160,6 +162,176 @@ def plan_actuals(
                 else:
                     cache[kpi.metric] = metric_actuals(store, where, defn)
             out[(scheme.id, index)] = cache[kpi.metric]
+    return out
+
+
+# --- Plan KPI actuals by equality cut -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CutActuals:
+    """Monthly actuals of a KPI's metric for each equality cut (deprivation decile, ethnic group).
+
+    Attributes:
+        frame: columns :data:`flowplan.monitor.equality.CUT_COLUMNS` (``breakdown`` is the
+            unqualified equality label, ``imd_decile_1``), one row per cut and month.
+        basis: how the values were read and summed, in one line.
+        count: the metric is a count (``denominator`` is 1, not a stored measure).
+        ignored: stored labels that look like equality labels but break the convention, or could
+            not be read by month, with the reason.
+    """
+
+    frame: pd.DataFrame
+    basis: str
+    count: bool = False
+    ignored: list[str] = field(default_factory=list)
+
+
+def _stored_cuts(
+    store: Store, measure: str, base: str, orgs: list[str], ignored: list[str]
+) -> dict[str, dict[str, Cut]]:
+    """org → equality label → cut, for the cuts of ``base`` stored for ``measure``."""
+    found: dict[str, dict[str, Cut]] = {}
+    stored = (info for org in orgs for info in store.series_list(org=org, measure=measure))
+    for info in stored:
+        try:
+            cut = parse_label(info.breakdown)
+        except UsageError as exc:
+            note = f"{info.org_code} {measure} [{info.breakdown}]: {exc}"
+            if note not in ignored:
+                ignored.append(note)
+            continue
+        if cut is not None and cut.base == base:
+            found.setdefault(info.org_code, {})[cut.label] = cut
+    return found
+
+
+def _cut_parts(
+    store: Store, org: str, defn: MetricDefinition, num: Cut, den: Cut | None
+) -> pd.DataFrame:
+    """Monthly numerator and denominator of one cut for one organisation."""
+    assert defn.numerator_measure is not None
+    got, _, _ = store.read_series(org, defn.numerator_measure, num.stored, Grain.MONTH)
+    parts = pd.DataFrame({"period_start": got["period_start"], "numerator": got["value"]})
+    if den is None or defn.denominator_measure is None:
+        return parts.assign(denominator=1.0)
+    below, _, _ = store.read_series(org, defn.denominator_measure, den.stored, Grain.MONTH)
+    return parts.merge(
+        pd.DataFrame({"period_start": below["period_start"], "denominator": below["value"]}),
+        on="period_start",
+        how="inner",
+    )
+
+
+def metric_cut_actuals(store: Store, code: str, defn: MetricDefinition) -> CutActuals | None:
+    """A registry metric's monthly values per equality cut for an organisation or a footprint.
+
+    A cut is used where its numerator series (and, for a ratio, its denominator series) is stored
+    under the same equality label (:mod:`flowplan.monitor.equality`): ``imd_decile_3`` of
+    ``ae_breaches_4h`` with ``imd_decile_3`` of ``ae_attendances``. For a footprint each cut's
+    numerators and denominators are summed over the members storing it, for the months every one
+    of them reports, then divided (:func:`flowplan.monitor.equality.sum_by_cut`).
+
+    Args:
+        store: the store.
+        code: organisation or footprint code.
+        defn: the metric.
+
+    Returns:
+        The per-cut actuals; None when the metric has no stored measures or no cut is stored.
+    """
+    if defn.numerator_measure is None or (defn.denominator_measure is None and not is_count(defn)):
+        return None
+    members = members_of(store, code)
+    orgs = members if members is not None else [code]
+    num_base = defn.numerator_breakdown or "all"
+    den_base = defn.denominator_breakdown or "all"
+    ignored: list[str] = []
+    num_cuts = _stored_cuts(store, defn.numerator_measure, num_base, orgs, ignored)
+    den_cuts = (
+        _stored_cuts(store, defn.denominator_measure, den_base, orgs, ignored)
+        if defn.denominator_measure is not None
+        else None
+    )
+    pieces: list[pd.DataFrame] = []
+    for org in orgs:
+        for label, cut in num_cuts.get(org, {}).items():
+            den = None if den_cuts is None else den_cuts.get(org, {}).get(label)
+            if den_cuts is not None and den is None:
+                ignored.append(
+                    f"{org} {defn.numerator_measure} [{cut.stored}]: no "
+                    f"{defn.denominator_measure} [{Cut(cut.dimension, cut.key, den_base).stored}] "
+                    "to divide by"
+                )
+                continue
+            try:
+                parts = _cut_parts(store, org, defn, cut, den)
+            except UsageError as exc:
+                ignored.append(f"{org} [{cut.stored}]: {exc}")
+                continue
+            pieces.append(parts.assign(org=org, breakdown=label))
+    if not pieces:
+        return None
+    values = pd.concat(pieces, ignore_index=True)
+    frame = sum_by_cut(values, code=code, defn=defn).dropna(subset=["value"])
+    if frame.empty:
+        return None
+    frame = frame.reset_index(drop=True)
+    reporting = sorted(values["org"].unique())
+    ratio = (
+        f"{defn.numerator_measure} [{num_base}]"
+        if defn.denominator_measure is None
+        else f"{defn.numerator_measure} [{num_base}] ÷ {defn.denominator_measure} [{den_base}]"
+    )
+    kinds = []
+    for dimension, words in (("deprivation", "IMD decile(s)"), ("ethnicity", "ethnic group(s)")):
+        count = frame.loc[frame["dimension"] == dimension, "breakdown"].nunique()
+        if count:
+            kinds.append(f"{count} {words}")
+    summed = "counts" if is_count(defn) else "numerators and denominators"
+    if members is None:
+        basis = f"{code}: {ratio} per cut by month; {' and '.join(kinds)}"
+    else:
+        absent = [m for m in members if m not in reporting]
+        basis = (
+            f"{code}: {ratio} per cut by month, {summed} summed over "
+            f"{len(reporting)} member(s) ({', '.join(reporting)}) before dividing, for months "
+            f"every member storing the cut reports; {' and '.join(kinds)}"
+        )
+        if absent:
+            basis += f"; no cuts stored by {', '.join(absent)}"
+    return CutActuals(frame=frame, basis=basis, count=is_count(defn), ignored=ignored)
+
+
+def plan_cut_actuals(
+    store: Store, plan: Plan, *, code: str | None = None
+) -> dict[tuple[str, int], CutActuals]:
+    """Per-cut monthly actuals of the KPIs of a plan whose metrics have stored equality cuts.
+
+    Args:
+        store: the store.
+        plan: the plan.
+        code: organisation or footprint to read (default: the plan's footprint, as
+            :func:`plan_actuals`).
+
+    Returns:
+        (scheme id, KPI index) → per-cut actuals, only for KPIs with cuts (nothing for the
+        others: custom or unknown metrics, metrics without stored measures or without cuts).
+    """
+    where = code or plan.footprint
+    cache: dict[str, CutActuals | None] = {}
+    out: dict[tuple[str, int], CutActuals] = {}
+    for scheme in plan.schemes:
+        for index, kpi in enumerate(scheme.kpis):
+            if kpi.metric not in cache:
+                try:
+                    defn = get(kpi.metric) if kpi.metric != "custom" else None
+                except UsageError:
+                    defn = None
+                cache[kpi.metric] = None if defn is None else metric_cut_actuals(store, where, defn)
+            got = cache[kpi.metric]
+            if got is not None:
+                out[(scheme.id, index)] = got
     return out
 
 

@@ -8,7 +8,11 @@
 * ``GET /escalation?org=CODE``: the OPEL-style level of the latest day with data and the reasons,
   the level by day and the days at each level (:mod:`flowplan.monitor.opel`).
 * ``GET /monitoring/{plan_id}``: actual vs plan for every KPI of a plan, with RAG and SPC codes,
-  scheme benefits and how footprint actuals were rolled up (:mod:`flowplan.monitor.kpis`).
+  scheme benefits and how footprint actuals were rolled up (:mod:`flowplan.monitor.kpis`); for
+  each KPI whose measures are stored by deprivation decile or ethnic group
+  (:mod:`flowplan.monitor.equality`), actual vs plan and RAG per cut
+  (:func:`flowplan.monitor.kpis.kpi_by_breakdown`) and the gap between the most and least
+  deprived deciles; for the others, which series and labels would give them cuts.
 
 Series are read as ``flowplan metric series`` / ``flowplan spc --org --metric`` read them
 (:func:`flowplan.store.inputs.metric_inputs`, monthly); nothing is computed here that an engine
@@ -38,10 +42,18 @@ from flowplan.errors import UsageError
 from flowplan.metrics import spc as spc_engine
 from flowplan.metrics.compute import compute_series
 from flowplan.metrics.registry import MetricDefinition, get
+from flowplan.monitor import equality
 from flowplan.monitor import kpis as kpi_engine
 from flowplan.monitor import opel as opel_engine
+from flowplan.plans.model import Kpi, Plan
 from flowplan.store.inputs import metric_inputs
-from flowplan.store.monitor_inputs import escalation_indicators, members_of, plan_actuals
+from flowplan.store.monitor_inputs import (
+    CutActuals,
+    escalation_indicators,
+    members_of,
+    plan_actuals,
+    plan_cut_actuals,
+)
 from flowplan.store.review_inputs import AREA_TYPES
 from flowplan.store.store import Store
 from flowplan.web import charts
@@ -548,6 +560,145 @@ def _kpi_row(record: Any) -> dict[str, Any]:
     }
 
 
+def _cut_rows(
+    kpi: Kpi, part: pd.DataFrame, *, count: bool, default_baseline_date: date, as_at: date | None
+) -> list[dict[str, Any]]:
+    """Actual vs plan and RAG of each cut of one dimension, in display order."""
+    rated = kpi_engine.kpi_by_breakdown(
+        kpi,
+        part[["period_start", "breakdown", "value"]],
+        default_baseline_date=default_baseline_date,
+        as_at=as_at,
+    )
+    by_label = {str(r.breakdown): r for r in records(rated.assign(scheme_id="", scheme_title=""))}
+    sums = {
+        (str(label), pd.Timestamp(start)): (num, den)
+        for label, start, num, den in zip(
+            part["breakdown"],
+            part["period_start"],
+            part["numerator"],
+            part["denominator"],
+            strict=True,
+        )
+    }
+    rows = []
+    for label in equality.ordered(by_label):
+        record = by_label[label]
+        row = _kpi_row(record)  # the same fields as the KPI table
+        latest = record.latest_period
+        numerator = denominator = ""
+        if latest is not None and not pd.isna(latest):
+            num, den = sums.get((label, pd.Timestamp(latest)), (None, None))
+            numerator = fmt(num, ",.0f")
+            denominator = "" if count else fmt(den, ",.0f")
+        notes = [n for n in row["note"].split("; ") if n and not n.startswith("no SPC")]
+        row.update(
+            label=label,
+            cut=equality.cut_of(label).title,
+            note="; ".join(notes),  # SPC is charted for the whole, not per cut
+            numerator=numerator,
+            denominator=denominator,
+        )
+        rows.append(row)
+    return rows
+
+
+def _kpi_cuts(
+    kpi: Kpi,
+    cuts: CutActuals,
+    *,
+    direction: str,
+    unit: str,
+    default_baseline_date: date,
+    as_at: date | None,
+) -> list[dict[str, Any]]:
+    """One table per equality dimension with cuts: rows per cut, RAG counts, the gap."""
+    frame = cuts.frame
+    if as_at is not None:
+        frame = frame[frame["period_start"] <= pd.Timestamp(as_at.replace(day=1))]
+    tables = []
+    for dimension in equality.Dimension:
+        part = frame[frame["dimension"] == dimension.value]
+        if part.empty:
+            continue
+        rows = _cut_rows(
+            kpi,
+            part,
+            count=cuts.count,
+            default_baseline_date=default_baseline_date,
+            as_at=as_at,
+        )
+        gap = ""
+        if dimension is equality.Dimension.DEPRIVATION:
+            got = equality.deprivation_gap(part, direction=direction, unit=unit)
+            gap = (
+                got.text
+                if got is not None
+                else "Only one decile has data: no gap between the most and least deprived can "
+                "be stated."
+            )
+        tables.append(
+            {
+                "dimension": dimension.value,
+                "heading": dimension.heading,
+                "rows": rows,
+                "counts": {r: sum(1 for row in rows if row["rag"] == r) for r in RAG_ORDER},
+                "gap": gap,
+            }
+        )
+    return tables
+
+
+def equality_sections(
+    store: Store, plan: Plan, table: pd.DataFrame, where: str, as_at: date | None
+) -> list[dict[str, Any]]:
+    """For each KPI in plan order: its per-cut tables, or the line saying what would give it cuts.
+
+    Each item has ``scheme_id``, ``name``, ``metric``, ``unit``, and either ``tables`` and
+    ``basis`` (the KPI has stored cuts) or ``missing`` (one line: which series and labels).
+    """
+    cut_actuals = plan_cut_actuals(store, plan, code=where)
+    kpis = {(s.id, i): k for s in plan.schemes for i, k in enumerate(s.kpis)}
+    out = []
+    for record in records(table):
+        key = (str(record.scheme_id), int(record.kpi))
+        item: dict[str, Any] = {
+            "scheme_id": key[0],
+            "name": _text(record.name) or _text(record.metric),
+            "metric": _text(record.metric),
+            "unit": _text(record.unit),
+            "tables": [],
+            "basis": "",
+            "ignored": [],
+            "missing": None,
+        }
+        cuts = cut_actuals.get(key)
+        if cuts is None:
+            try:
+                defn = get(item["metric"]) if item["metric"] != "custom" else None
+            except UsageError:
+                defn = None
+            item["missing"] = equality.enable_hint(item["metric"], defn, where)
+        else:
+            item["tables"] = _kpi_cuts(
+                kpis[key],
+                cuts,
+                direction=_text(record.direction),
+                unit=item["unit"],
+                default_baseline_date=plan.period_start,
+                as_at=as_at,
+            )
+            item["basis"] = cuts.basis
+            item["ignored"] = cuts.ignored
+            if not item["tables"]:
+                item["missing"] = (
+                    f"{item['metric']}: cuts are stored for {where}, but none has actuals up to "
+                    f"{as_at}"
+                )
+        out.append(item)
+    return out
+
+
 @router.get("/monitoring/{plan_id}")
 def monitoring(
     request: Request,
@@ -568,6 +719,7 @@ def monitoring(
     members = members_of(ctx.store, where)
     counts = {r: int((table["rag"] == r).sum()) for r in RAG_ORDER}
     sources = sorted({r["actuals_from"] for r in rows if r["actuals_from"]})
+    cuts = equality_sections(ctx.store, plan, table, where, as_at)
     return render(
         request,
         "dashboard/monitoring.html.j2",
@@ -597,6 +749,8 @@ def monitoring(
                 for b in records(benefits)
             ],
             "sources": sources,
+            "cuts": cuts,
+            "with_cuts": sum(1 for c in cuts if c["tables"]),
             "config_version": cfg.version,
         },
     )

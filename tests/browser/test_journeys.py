@@ -1,6 +1,7 @@
 """Journeys through the served app in headless Chromium: sign in, data upload, the SPC dashboard,
-a forecast, a simulation, the plan workflow from a new scheme to publication, and the refusals
-(another organisation's sign-off, a draft for an anonymous visitor, a form without CSRF token)."""
+a forecast, a simulation, the plan workflow from a new scheme to publication, editing a milestone
+(the critical path moves), and the refusals (another organisation's sign-off, a draft for an
+anonymous visitor, a form without CSRF token)."""
 
 from __future__ import annotations
 
@@ -296,6 +297,31 @@ def test_plan_from_new_scheme_to_publication(open_as: OpenAs) -> None:
     expect(visitor.locator("#scheme-S99")).to_be_visible()
     expect(visitor.locator("form[action$='/signoff']")).to_have_count(0)
     expect(visitor.locator("a", has_text="Audit log")).to_have_count(0)
+
+
+def test_edit_a_milestone_and_the_critical_path_moves(open_as: OpenAs) -> None:
+    ann = open_as("ann").page
+    ann.goto(f"/plans/{DRAFT_ID}")
+    expect(ann.locator("#critical-path")).to_contain_text("M01 → M02 → M07 → M14, 140 days")
+    ann.get_by_role("link", name="Edit milestone M13").click()
+    expect(ann.locator("h1")).to_have_text("Edit milestone M13")
+    expect(ann.locator("#duration_days")).to_have_value("75")
+    ann.fill("#duration_days", "200")
+    ann.get_by_role("button", name="Save milestone", exact=True).click()
+    expect(ann).to_have_url(re.compile(rf"/plans/{DRAFT_ID}#milestone-M13$"))
+    expect(ann.locator(".flash-success")).to_have_text("Saved milestone M13.")
+    expect(ann.locator("#critical-path")).to_contain_text("M01 → M13, 200 days")
+    expect(ann.locator("#milestone-M13")).to_contain_text("critical")
+    # a dependency that closes a loop is refused beside the field, and the page keeps the input
+    ann.get_by_role("link", name="Edit milestone M01").click()
+    ann.fill("#depends_on", "M13")
+    with ann.expect_response(post_of(f"/plans/{DRAFT_ID}/milestones/M01")) as refused:
+        ann.get_by_role("button", name="Save milestone", exact=True).click()
+    assert refused.value.status == 422
+    expect(ann.locator("#depends_on ~ .field-error")).to_contain_text("cycle")
+    expect(ann.locator("#depends_on")).to_have_value("M13")
+    ann.goto(f"/plans/{DRAFT_ID}")
+    expect(ann.locator("#critical-path")).to_contain_text("M01 → M13, 200 days")
 
 
 def test_signatory_cannot_sign_for_another_organisation(open_as: OpenAs) -> None:

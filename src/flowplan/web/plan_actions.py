@@ -4,13 +4,22 @@ Each function checks the permission, applies the workflow rule
 (:mod:`flowplan.plans.workflow`) and saves with optimistic locking: the caller passes the
 revision the user's change was made from, and a plan saved since then raises
 :class:`~flowplan.web.deps.Conflict` naming who changed it and when — nothing is written.
+
+The parts of a draft — a scheme (:func:`save_scheme`), its KPIs (:func:`save_kpis`,
+:func:`save_kpi`), a milestone, a risk (:func:`save_milestone`, :func:`save_risk`: add, replace
+or remove), the funding lines with the stated totals (:func:`save_funding`) — are changed in the
+plan and saved by one path: the integrity checks of a loaded plan (ids unique, references
+resolve, no dependency cycle), a milestone schedule that stays in the calendar, then
+:func:`flowplan.plans.workflow.update` (drafts only; money in a locked year refused, the locked
+fields named in the refusal's problems).
 """
 
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta
-from typing import Any
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, Protocol, TypeVar
 
 from fastapi import Request
 from pydantic import ValidationError
@@ -18,8 +27,21 @@ from pydantic import ValidationError
 from flowplan.errors import UsageError
 from flowplan.plans import workflow
 from flowplan.plans.checks import CheckReport, check_plan
+from flowplan.plans.critical_path import schedule_programme
 from flowplan.plans.document import integrity_problems, problems_from_validation
-from flowplan.plans.model import Member, Plan, PlanStatus, PlanType, Role, Scheme
+from flowplan.plans.model import (
+    FundingLine,
+    Kpi,
+    Member,
+    Milestone,
+    Plan,
+    PlanStatus,
+    PlanType,
+    Risk,
+    Role,
+    Scheme,
+    StatedTotals,
+)
 from flowplan.plans.requirements import latest_version
 from flowplan.store.users import Account
 from flowplan.web.audit import change_detail
@@ -41,6 +63,9 @@ from flowplan.web.deps import (
     scheme_owner_orgs,
     signatory_orgs,
 )
+
+#: Durations beyond this many days (about 270 years) are named when a schedule overflows.
+_MAX_DURATION_DAYS = 100_000
 
 CONFLICT_TEXT = (
     "This plan was changed by {who} at {at} since you opened it; "
@@ -157,7 +182,7 @@ def sign(
         plan,
         org=org,
         user=user.username,
-        at=datetime.now().replace(microsecond=0),
+        at=datetime.now(UTC).replace(microsecond=0),
         note=note,
     )
     save(ctx, request, change, user, revision)
@@ -189,10 +214,54 @@ def replace_plan(
 ) -> workflow.Change:
     """Save an edited draft document (plan editors)."""
     require(can_edit_plan(user, old), "only the plan's analysts and footprint admins may edit it")
-    _require_integrity(new)
-    change = _workflow(workflow.update, old, new, today=date.today())
-    save(ctx, request, change, user, revision)
-    return change
+    return _apply(ctx, request, old, new, revision, user)
+
+
+class _Keyed(Protocol):
+    """A part of a plan with an id (scheme, milestone, risk)."""
+
+    @property
+    def id(self) -> str: ...
+
+
+K = TypeVar("K", bound=_Keyed)
+
+
+def find(items: Sequence[K], item_id: str | None, what: str, plan: Plan) -> K | None:
+    """The item called ``item_id`` (None when ``item_id`` is None: a new item).
+
+    Raises:
+        NotFound: there is no such item.
+    """
+    if item_id is None:
+        return None
+    found = next((x for x in items if x.id == item_id), None)
+    if found is None:
+        raise NotFound(f"plan '{plan.id}' has no {what} '{item_id}'")
+    return found
+
+
+def _replaced(items: Sequence[K], item: K | None, replaces: str | None, what: str) -> list[K]:
+    """``items`` with ``item`` added (``replaces`` None), put in the place of item
+    ``replaces``, or with item ``replaces`` removed (``item`` None).
+
+    Raises:
+        Refused: ``item``'s id is already used by another item.
+    """
+    if item is not None and item.id != replaces and any(x.id == item.id for x in items):
+        raise Refused(
+            f"{what} id '{item.id}' is already used in this plan",
+            [{"field": "id", "rule": f"{what} ids are unique in a plan", "value": item.id}],
+        )
+    if replaces is None:
+        return [*items] if item is None else [*items, item]
+    out: list[K] = []
+    for x in items:
+        if x.id != replaces:
+            out.append(x)
+        elif item is not None:
+            out.append(item)
+    return out
 
 
 def save_scheme(
@@ -215,9 +284,7 @@ def save_scheme(
         Refused: the scheme id is taken, a cross-reference breaks, or the workflow refuses.
         Conflict: the plan changed since ``revision``.
     """
-    old = plan.scheme(replaces) if replaces is not None else None
-    if replaces is not None and old is None:
-        raise NotFound(f"plan '{plan.id}' has no scheme '{replaces}'")
+    old = find(plan.schemes, replaces, "scheme", plan)
     require(can_edit_scheme(user, plan, old), "you may not edit this scheme")
     if not can_edit_plan(user, plan) and scheme.lead.organisation not in scheme_owner_orgs(
         user, plan
@@ -226,20 +293,190 @@ def save_scheme(
             "as a scheme owner you may only save schemes led by your own organisation "
             f"({', '.join(sorted(scheme_owner_orgs(user, plan)))})"
         )
-    if (replaces is None or scheme.id != replaces) and plan.scheme(scheme.id) is not None:
-        raise Refused(
-            f"scheme id '{scheme.id}' is already used in this plan",
-            [{"field": "id", "rule": "scheme ids are unique in a plan", "value": scheme.id}],
-        )
-    if replaces is None:
-        schemes = [*plan.schemes, scheme]
+    schemes = _replaced(plan.schemes, scheme, replaces, "scheme")
+    return _apply(ctx, request, plan, plan.model_copy(update={"schemes": schemes}), revision, user)
+
+
+def save_kpis(
+    ctx: Services,
+    request: Request,
+    plan: Plan,
+    revision: int,
+    user: Account,
+    scheme_id: str,
+    kpis: Sequence[Kpi],
+) -> workflow.Change:
+    """Replace the KPIs of scheme ``scheme_id`` with ``kpis`` (plan editors, and the owners of
+    the scheme's lead organisation).
+
+    Raises:
+        NotFound: no such scheme.
+        Forbidden: the user may not edit this scheme's KPIs.
+        Refused: a KPI names an unknown metric, or the workflow refuses.
+        Conflict: the plan changed since ``revision``.
+    """
+    scheme = find(plan.schemes, scheme_id, "scheme", plan)
+    assert scheme is not None
+    require(
+        can_edit_scheme(user, plan, scheme),
+        f"you may not edit the KPIs of scheme {scheme_id} (scheme owners edit the KPIs of the "
+        "schemes their own organisation leads)",
+    )
+    changed = scheme.model_copy(update={"kpis": list(kpis)})
+    schemes = [changed if s.id == scheme_id else s for s in plan.schemes]
+    return _apply(ctx, request, plan, plan.model_copy(update={"schemes": schemes}), revision, user)
+
+
+def find_kpi(plan: Plan, scheme_id: str, index: int | None) -> tuple[Scheme, Kpi | None]:
+    """Scheme ``scheme_id`` and its KPI number ``index`` (from 0; None: a new KPI).
+
+    Raises:
+        NotFound: no such scheme, or no KPI ``index``.
+    """
+    scheme = find(plan.schemes, scheme_id, "scheme", plan)
+    assert scheme is not None
+    if index is None:
+        return scheme, None
+    if not 0 <= index < len(scheme.kpis):
+        raise NotFound(f"scheme '{scheme_id}' has no KPI {index}")
+    return scheme, scheme.kpis[index]
+
+
+def save_kpi(
+    ctx: Services,
+    request: Request,
+    plan: Plan,
+    revision: int,
+    user: Account,
+    scheme_id: str,
+    kpi: Kpi | None,
+    index: int | None,
+) -> workflow.Change:
+    """Add a KPI to scheme ``scheme_id`` (``index`` None), replace its KPI number ``index``
+    (from 0) with ``kpi``, or remove that KPI (``kpi`` None). See :func:`save_kpis`.
+
+    Raises:
+        NotFound: no such scheme, or no KPI ``index``.
+    """
+    scheme, _ = find_kpi(plan, scheme_id, index)
+    kpis = list(scheme.kpis)
+    if index is None:
+        if kpi is None:
+            raise ValueError("save_kpi needs a KPI or an index")
+        kpis.append(kpi)
+    elif kpi is None:
+        del kpis[index]
     else:
-        schemes = [scheme if s.id == replaces else s for s in plan.schemes]
-    new = plan.model_copy(update={"schemes": schemes})
+        kpis[index] = kpi
+    return save_kpis(ctx, request, plan, revision, user, scheme_id, kpis)
+
+
+def save_milestone(
+    ctx: Services,
+    request: Request,
+    plan: Plan,
+    revision: int,
+    user: Account,
+    milestone: Milestone | None,
+    replaces: str | None,
+) -> workflow.Change:
+    """Add a milestone (``replaces`` None), replace milestone ``replaces`` with ``milestone``,
+    or remove it (``milestone`` None) — plan editors only.
+
+    Raises:
+        Forbidden: the user may not edit the plan.
+        NotFound: ``replaces`` is not a milestone of the plan.
+        Refused: the id is taken, a dependency or scheme is unknown, the dependencies form a
+            cycle, another milestone still depends on a removed one, or the workflow refuses.
+        Conflict: the plan changed since ``revision``.
+    """
+    require(
+        can_edit_plan(user, plan),
+        "only the plan's analysts and footprint admins may edit its milestones",
+    )
+    find(plan.milestones, replaces, "milestone", plan)
+    milestones = _replaced(plan.milestones, milestone, replaces, "milestone")
+    new = plan.model_copy(update={"milestones": milestones})
+    return _apply(ctx, request, plan, new, revision, user)
+
+
+def save_risk(
+    ctx: Services,
+    request: Request,
+    plan: Plan,
+    revision: int,
+    user: Account,
+    risk: Risk | None,
+    replaces: str | None,
+) -> workflow.Change:
+    """Add a risk (``replaces`` None), replace risk ``replaces`` with ``risk``, or remove it
+    (``risk`` None) — plan editors only.
+
+    Raises:
+        Forbidden: the user may not edit the plan.
+        NotFound: ``replaces`` is not a risk of the plan.
+        Refused: the id is taken, the scheme is unknown, or the workflow refuses.
+        Conflict: the plan changed since ``revision``.
+    """
+    require(
+        can_edit_plan(user, plan),
+        "only the plan's analysts and footprint admins may edit its risks",
+    )
+    find(plan.risks, replaces, "risk", plan)
+    risks = _replaced(plan.risks, risk, replaces, "risk")
+    return _apply(ctx, request, plan, plan.model_copy(update={"risks": risks}), revision, user)
+
+
+def save_funding(
+    ctx: Services,
+    request: Request,
+    plan: Plan,
+    revision: int,
+    user: Account,
+    funding: Sequence[FundingLine],
+    stated_totals: StatedTotals | None,
+) -> workflow.Change:
+    """Replace the plan's funding lines and stated totals — plan editors only. Money in a
+    locked year cannot change after the lock deadline.
+
+    Raises:
+        Forbidden: the user may not edit the plan.
+        Refused: the workflow refuses (not a draft, a locked year).
+        Conflict: the plan changed since ``revision``.
+    """
+    require(
+        can_edit_plan(user, plan),
+        "only the plan's analysts and footprint admins may edit its funding",
+    )
+    new = plan.model_copy(update={"funding": list(funding), "stated_totals": stated_totals})
+    return _apply(ctx, request, plan, new, revision, user)
+
+
+def _apply(
+    ctx: Services, request: Request, old: Plan, new: Plan, revision: int, user: Account
+) -> workflow.Change:
+    """Check ``new`` (integrity, a schedulable milestone network), apply the workflow's edit
+    rules (drafts only, locked years) and save it from ``revision``."""
     _require_integrity(new)
-    change = _workflow(workflow.update, plan, new, today=date.today())
+    _require_schedulable(new)
+    change = _update(old, new)
     save(ctx, request, change, user, revision)
     return change
+
+
+def _update(old: Plan, new: Plan) -> workflow.Change:
+    """The workflow's edit of ``old`` into ``new``; a refusal names the locked-year fields."""
+    today = date.today()
+    try:
+        return workflow.update(old, new, today=today)
+    except workflow.WorkflowError as exc:
+        problems: list[dict[str, str]] = []
+        if old.status is PlanStatus.draft and new.id == old.id:
+            problems = [
+                {"field": f.location, "rule": f.message, "value": f.stated}
+                for f in workflow.locked_year_findings(old, new, today=today)
+            ]
+        raise Refused(str(exc), problems) from None
 
 
 def _require_integrity(plan: Plan) -> None:
@@ -251,6 +488,28 @@ def _require_integrity(plan: Plan) -> None:
             ),
             [{"field": p.column, "rule": p.rule, "value": p.value} for p in found],
         )
+
+
+def _require_schedulable(plan: Plan) -> None:
+    """Refuse milestones whose schedule runs off the calendar (dates before year 1 or after
+    9999: a due date less its duration, or the programme's finish)."""
+    try:
+        programme = schedule_programme(plan.milestones, plan.period_start)
+        _ = programme.finish  # the programme start plus its duration
+    except OverflowError:
+        raise Refused(
+            "the milestones' durations and due dates run outside the calendar",
+            [
+                {
+                    "field": f"milestones[{i}].duration_days",
+                    "rule": "the schedule runs outside the calendar",
+                    "value": str(m.duration_days),
+                }
+                for i, m in enumerate(plan.milestones)
+                if m.duration_days > _MAX_DURATION_DAYS
+            ]
+            or [{"field": "milestones", "rule": "the schedule runs outside the calendar"}],
+        ) from None
 
 
 def validation_problems(exc: ValidationError) -> list[dict[str, str]]:
@@ -322,6 +581,7 @@ def create_plan(ctx: Services, request: Request, plan: Plan, user: Account) -> i
     if plan.status is not PlanStatus.draft or plan.signoffs:
         raise Refused("a new plan must be a draft without sign-offs")
     _require_integrity(plan)
+    _require_schedulable(plan)
     if ctx.plans.exists(plan.id):
         raise Refused(f"plan id '{plan.id}' is already used")
     return ctx.plans.create(plan, who=user.username)

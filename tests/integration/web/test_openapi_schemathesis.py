@@ -43,6 +43,8 @@ SCHEMA_PATH = "/api/openapi.json"
 SIGNED_AT = datetime(2015, 6, 1, 9, 30)
 MAX_EXAMPLES = 20
 DEADLINE_MS = 2000
+#: Parts of the demo plan named where an operation's path has their parameter.
+DEMO_PARTS = {"scheme_id": "S01", "milestone_id": "M01", "risk_id": "R01"}
 CHECKS = [
     not_a_server_error,
     status_code_conformance,
@@ -75,12 +77,14 @@ def load_schema(site: Site) -> OpenApiSchema:
 
 
 def at_revision(revision: Callable[[], int]) -> Callable[[Case], Case]:
-    """Set a generated body's ``revision`` to the plan's current one (so the change is not
-    refused as stale before the plan's rules are reached)."""
+    """Set a generated body's (or query's) ``revision`` to the plan's current one (so the
+    change is not refused as stale before the plan's rules are reached)."""
 
     def update(case: Case) -> Case:
         if isinstance(case.body, dict) and "revision" in case.body:
             case.body = {**case.body, "revision": revision()}
+        if isinstance(case.query, dict) and "revision" in case.query:
+            case.query = {**case.query, "revision": revision()}
         return case
 
     return update
@@ -95,7 +99,7 @@ def cases(
 ) -> st.SearchStrategy[Case]:
     """Valid and invalid requests to one operation, all with ``headers``. Plan operations get a
     generated plan id, the demo plan's, or the demo plan's with its current revision in the
-    body (and its scheme S01 where a scheme is named)."""
+    body (and its scheme S01, milestone M01 or risk R01 where one is named)."""
     operation = schema[path][method]
     options = [
         operation.as_strategy(mode, headers=headers)
@@ -107,8 +111,7 @@ def cases(
             operation.as_strategy(mode, headers=headers, path_parameters=demo)
             for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE)
         ]
-        if "{scheme_id}" in path:
-            demo = {**demo, "scheme_id": "S01"}
+        demo = {**demo, **{k: v for k, v in DEMO_PARTS.items() if f"{{{k}}}" in path}}
         current = operation.as_strategy(headers=headers, path_parameters=demo)
         options.append(current.map(at_revision(revision)))
     return st.one_of(options)
@@ -147,7 +150,7 @@ def test_schema_is_valid_openapi_3_and_lists_every_api_route(site: Site) -> None
         operation = result.ok()  # an InvalidSchema error here fails the test
         operations.append((operation.method.upper(), operation.path))
     routes = api_routes(site.app.routes)
-    assert len(routes) == 13
+    assert len(routes) == 21
     assert sorted(operations) == routes == OPERATIONS
 
 

@@ -11,11 +11,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.security import HTTPBearer
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from flowplan.plans.model import Plan, Scheme
+from flowplan.plans.model import FundingLine, Kpi, Milestone, Plan, Risk, Scheme, StatedTotals
 from flowplan.web import plan_actions as actions
 from flowplan.web.deps import Ctx, RequiredUser, account_summary, is_footprint_member, require
 
@@ -39,6 +39,13 @@ _CHANGE_ERRORS: dict[int | str, dict[str, Any]] = {
             "(the message says why)"
         )
     },
+}
+_PART_ERRORS: dict[int | str, dict[str, Any]] = {
+    **_CHANGE_ERRORS,
+    404: {"description": "No such plan (or not visible to this user), or no such part of it"},
+}
+_DELETE_ERRORS: dict[int | str, dict[str, Any]] = {
+    k: v for k, v in _PART_ERRORS.items() if k != 400
 }
 
 
@@ -109,6 +116,31 @@ class SchemeIn(RevisionIn):
     """A scheme to add or replace."""
 
     scheme: Scheme
+
+
+class KpisIn(RevisionIn):
+    """The whole list of a scheme's KPIs (an empty list removes them all)."""
+
+    kpis: list[Kpi]
+
+
+class MilestoneIn(RevisionIn):
+    """A milestone to add or replace."""
+
+    milestone: Milestone
+
+
+class RiskIn(RevisionIn):
+    """A risk to add or replace."""
+
+    risk: Risk
+
+
+class FundingIn(RevisionIn):
+    """The plan's funding lines and the totals it states (null: it states none)."""
+
+    funding: list[FundingLine]
+    stated_totals: StatedTotals | None = None
 
 
 class SignOffIn(RevisionIn):
@@ -205,13 +237,115 @@ def add_scheme(
     return _changed(ctx, change.plan, change.action, change.detail)
 
 
-@router.put("/plans/{plan_id}/schemes/{scheme_id}", responses=_CHANGE_ERRORS)
+@router.put("/plans/{plan_id}/schemes/{scheme_id}", responses=_PART_ERRORS)
 def put_scheme(
     request: Request, ctx: Ctx, user: RequiredUser, plan_id: str, scheme_id: str, body: SchemeIn
 ) -> ChangeOut:
     """Replace one scheme of a draft (plan editors; scheme owners for their own schemes)."""
     plan, _ = actions.load_plan(ctx, plan_id, user)
     change = actions.save_scheme(ctx, request, plan, body.revision, user, body.scheme, scheme_id)
+    return _changed(ctx, change.plan, change.action, change.detail)
+
+
+@router.put("/plans/{plan_id}/schemes/{scheme_id}/kpis", responses=_PART_ERRORS)
+def put_kpis(
+    request: Request, ctx: Ctx, user: RequiredUser, plan_id: str, scheme_id: str, body: KpisIn
+) -> ChangeOut:
+    """Replace a scheme's KPIs (plan editors; scheme owners for the schemes their organisation
+    leads)."""
+    plan, _ = actions.load_plan(ctx, plan_id, user)
+    change = actions.save_kpis(ctx, request, plan, body.revision, user, scheme_id, body.kpis)
+    return _changed(ctx, change.plan, change.action, change.detail)
+
+
+@router.post("/plans/{plan_id}/milestones", status_code=201, responses=_CHANGE_ERRORS)
+def add_milestone(
+    request: Request, ctx: Ctx, user: RequiredUser, plan_id: str, body: MilestoneIn
+) -> ChangeOut:
+    """Add a milestone to a draft (plan editors): its dependencies must exist and form no
+    cycle."""
+    plan, _ = actions.load_plan(ctx, plan_id, user)
+    change = actions.save_milestone(ctx, request, plan, body.revision, user, body.milestone, None)
+    return _changed(ctx, change.plan, change.action, change.detail)
+
+
+@router.put("/plans/{plan_id}/milestones/{milestone_id}", responses=_PART_ERRORS)
+def put_milestone(
+    request: Request,
+    ctx: Ctx,
+    user: RequiredUser,
+    plan_id: str,
+    milestone_id: str,
+    body: MilestoneIn,
+) -> ChangeOut:
+    """Replace one milestone of a draft (plan editors)."""
+    plan, _ = actions.load_plan(ctx, plan_id, user)
+    change = actions.save_milestone(
+        ctx, request, plan, body.revision, user, body.milestone, milestone_id
+    )
+    return _changed(ctx, change.plan, change.action, change.detail)
+
+
+@router.delete("/plans/{plan_id}/milestones/{milestone_id}", responses=_DELETE_ERRORS)
+def delete_milestone(
+    request: Request,
+    ctx: Ctx,
+    user: RequiredUser,
+    plan_id: str,
+    milestone_id: str,
+    revision: Annotated[int, Query(ge=1, description="The revision the change is made from")],
+) -> ChangeOut:
+    """Remove a milestone from a draft (plan editors; refused while another depends on it)."""
+    plan, _ = actions.load_plan(ctx, plan_id, user)
+    change = actions.save_milestone(ctx, request, plan, revision, user, None, milestone_id)
+    return _changed(ctx, change.plan, change.action, change.detail)
+
+
+@router.post("/plans/{plan_id}/risks", status_code=201, responses=_CHANGE_ERRORS)
+def add_risk(
+    request: Request, ctx: Ctx, user: RequiredUser, plan_id: str, body: RiskIn
+) -> ChangeOut:
+    """Add a risk to a draft's register (plan editors)."""
+    plan, _ = actions.load_plan(ctx, plan_id, user)
+    change = actions.save_risk(ctx, request, plan, body.revision, user, body.risk, None)
+    return _changed(ctx, change.plan, change.action, change.detail)
+
+
+@router.put("/plans/{plan_id}/risks/{risk_id}", responses=_PART_ERRORS)
+def put_risk(
+    request: Request, ctx: Ctx, user: RequiredUser, plan_id: str, risk_id: str, body: RiskIn
+) -> ChangeOut:
+    """Replace one risk of a draft (plan editors)."""
+    plan, _ = actions.load_plan(ctx, plan_id, user)
+    change = actions.save_risk(ctx, request, plan, body.revision, user, body.risk, risk_id)
+    return _changed(ctx, change.plan, change.action, change.detail)
+
+
+@router.delete("/plans/{plan_id}/risks/{risk_id}", responses=_DELETE_ERRORS)
+def delete_risk(
+    request: Request,
+    ctx: Ctx,
+    user: RequiredUser,
+    plan_id: str,
+    risk_id: str,
+    revision: Annotated[int, Query(ge=1, description="The revision the change is made from")],
+) -> ChangeOut:
+    """Remove a risk from a draft (plan editors)."""
+    plan, _ = actions.load_plan(ctx, plan_id, user)
+    change = actions.save_risk(ctx, request, plan, revision, user, None, risk_id)
+    return _changed(ctx, change.plan, change.action, change.detail)
+
+
+@router.put("/plans/{plan_id}/funding", responses=_CHANGE_ERRORS)
+def put_funding(
+    request: Request, ctx: Ctx, user: RequiredUser, plan_id: str, body: FundingIn
+) -> ChangeOut:
+    """Replace a draft's funding lines and stated totals (plan editors; money in a locked year
+    cannot change after the lock deadline)."""
+    plan, _ = actions.load_plan(ctx, plan_id, user)
+    change = actions.save_funding(
+        ctx, request, plan, body.revision, user, body.funding, body.stated_totals
+    )
     return _changed(ctx, change.plan, change.action, change.detail)
 
 

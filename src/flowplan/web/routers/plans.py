@@ -1,34 +1,43 @@
-"""Plan pages: list, create, view, schemes, checks, sign-off, submit, publish, export.
+"""Plan pages: list, create, view, schemes, KPIs, milestones, risks, funding, checks, sign-off,
+submit, publish, export.
 
 Every form carries the CSRF token and, when it changes a plan, the revision it was opened at
 (hidden field ``revision``): a save made from an older revision is refused with 409 and the
 form comes back with the user's input, so nothing typed is lost.
+
+The editing forms (a scheme, one KPI of a scheme, a milestone, a risk, the funding lines and
+stated totals) share one flow (:func:`_open`, :func:`_submit`, :func:`_remove`): permission →
+revision → the form's values parsed and validated (errors beside their fields) → the change
+saved through :mod:`flowplan.web.plan_actions` (integrity, the workflow's edit rules, the audit
+entry). What each form shows and reads is in :mod:`flowplan.web.routers.plan_forms`.
 """
 
 from __future__ import annotations
 
 import re
 import tempfile
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
-from pydantic import ValidationError
 from starlette.datastructures import FormData
 
+from flowplan.metrics import registry as metric_registry
 from flowplan.plans import workflow
 from flowplan.plans.checks import CheckReport
+from flowplan.plans.critical_path import Programme, Timing, schedule_programme
 from flowplan.plans.document import dump_plan
 from flowplan.plans.excel import export_workbook
 from flowplan.plans.findings import Finding
 from flowplan.plans.model import (
+    FundingKind,
     Plan,
     PlanStatus,
     PlanType,
-    Scheme,
     SchemeCategory,
     SchemeSection,
 )
@@ -44,6 +53,7 @@ from flowplan.web.deps import (
     NotFound,
     Refused,
     RequiredUser,
+    Services,
     can_create_plan,
     can_edit_plan,
     can_edit_scheme,
@@ -53,6 +63,23 @@ from flowplan.web.deps import (
     is_footprint_member,
     require,
 )
+from flowplan.web.routers.plan_forms import (
+    FUNDING_FORM,
+    IMPACT,
+    KPI_FORM,
+    LIKELIHOOD,
+    MILESTONE_FORM,
+    RISK_FORM,
+    SCHEME_FORM,
+    Funding,
+    PartForm,
+    Values,
+    funding_field_of,
+    kpi_field_of,
+    milestone_field_of,
+    risk_field_of,
+    scheme_field_of,
+)
 from flowplan.web.templating import flash, render
 
 router = APIRouter(prefix="/plans", include_in_schema=False)
@@ -60,24 +87,15 @@ router = APIRouter(prefix="/plans", include_in_schema=False)
 ONEPAGE_CHART_DPI = 150
 RevisionField = Annotated[int, Form(ge=1)]
 _SCHEME_LOCATION = re.compile(r"^schemes\[(?P<id>[^\]]+)\]\.?(?P<rest>.*)$")
-#: Scheme form fields, in the order the form shows them.
-SCHEME_FIELDS = (
-    "id",
-    "title",
-    "summary",
-    "section",
-    "category",
-    "start",
-    "end",
-    "lead_name",
-    "lead_email",
-    "lead_job_title",
-    "lead_organisation",
-    "organisations",
-    "requirements",
-    "target_outcomes",
-    "costs",
+_PART_LOCATION = re.compile(
+    r"^(?P<part>schemes|milestones|risks)\[(?P<id>[^\]]+)\]\.?(?P<rest>.*)$"
 )
+_KPI_LOCATION = re.compile(r"^kpis\[(?P<index>\d+)\]\.?(?P<rest>.*)$")
+#: Field paths of the plan → the path inside one part (``milestones[3].due`` → ``due``).
+_IN_SCHEME = re.compile(r"^schemes\[[^\]]+\]\.?")
+_IN_KPI = re.compile(r"^schemes\[[^\]]+\]\.kpis\[[^\]]+\]\.?")
+_IN_MILESTONE = re.compile(r"^milestones\[[^\]]+\]\.?")
+_IN_RISK = re.compile(r"^risks\[[^\]]+\]\.?")
 
 
 # --- helpers -----------------------------------------------------------------------------------
@@ -107,15 +125,50 @@ def scheme_of(location: str) -> tuple[str, str] | None:
     return None if match is None else (match.group("id"), match.group("rest"))
 
 
-def form_field_of(path: str) -> str:
-    """The scheme form field a field path inside a scheme belongs to (``lead.email`` →
-    ``lead_email``, ``costs[0].amount_gbp`` → ``costs``); "" when the form has none."""
-    head = re.split(r"[.\[]", path, maxsplit=1)[0]
-    if head == "lead":
-        rest = path[len("lead.") :].split(".")[0]
-        name = f"lead_{rest}"
-        return name if name in SCHEME_FIELDS else "lead_name"
-    return head if head in SCHEME_FIELDS else ""
+def form_of(location: str) -> tuple[str, str] | None:
+    """The editing form of the field at a finding's ``location``: its path under the plan's
+    page and the form field ("" when the form shows the part but no one field).
+
+    ``schemes[S01].kpis[0].target`` → ``("schemes/S01/kpis/0", "target")``,
+    ``milestones[M14].due`` → ``("milestones/M14", "due")``, ``stated_totals.funding_gap_gbp``
+    → ``("funding", "funding_gap_gbp")``; None for a location no form edits (``milestones``).
+    """
+    match = _PART_LOCATION.match(location)
+    if match is not None:
+        part, item, rest = match.group("part"), match.group("id"), match.group("rest")
+        if part == "schemes":
+            kpi = _KPI_LOCATION.match(rest)
+            if kpi is not None:
+                return f"schemes/{item}/kpis/{kpi.group('index')}", kpi_field_of(kpi.group("rest"))
+            return f"schemes/{item}", scheme_field_of(rest)
+        if part == "milestones":
+            return f"milestones/{item}", milestone_field_of(rest)
+        return f"risks/{item}", risk_field_of(rest)
+    if location == "funding_gap":
+        return "funding", "funding_gap_gbp"
+    found = funding_field_of(location)
+    return ("funding", found) if found else None
+
+
+def _finding_links(
+    plan: Plan, findings: Iterable[Finding], editable_schemes: set[str], can_edit: bool
+) -> dict[str, str]:
+    """Location → the link to the form field it concerns, for the forms this user may open."""
+    links: dict[str, str] = {}
+    for f in findings:
+        found = form_of(f.location)
+        if found is None:
+            continue
+        scheme = _SCHEME_LOCATION.match(f.location)
+        if scheme.group("id") in editable_schemes if scheme else can_edit:
+            links[f.location] = _href(plan, found)
+    return links
+
+
+def _href(plan: Plan, found: tuple[str, str]) -> str:
+    """The link to a form field found by :func:`form_of`."""
+    path, form_field = found
+    return f"/plans/{plan.id}/{path}" + (f"#{form_field}" if form_field else "")
 
 
 def _findings_by_scheme(
@@ -134,6 +187,18 @@ def _findings_by_scheme(
     return general, by_scheme
 
 
+def _programme(plan: Plan) -> tuple[Programme | None, dict[str, Timing]]:
+    """The milestones' schedule (critical path method) and each milestone's timing."""
+    try:
+        programme = schedule_programme(plan.milestones, plan.period_start)
+        _ = programme.finish
+    except OverflowError:  # a stored plan whose schedule runs off the calendar
+        return None, {}
+    if programme.schedule is None:
+        return programme, {}
+    return programme, {t.id: t for t in programme.schedule.timings}
+
+
 def _plan_page(
     request: Request,
     ctx: Ctx,
@@ -147,6 +212,10 @@ def _plan_page(
     general, by_scheme = _findings_by_scheme(report)
     panel = workflow.signoff_panel(plan)
     signable = [s.member.code for s in panel if not s.signed and can_sign_for(user, s.member.code)]
+    draft = plan.status is PlanStatus.draft
+    can_edit = can_edit_plan(user, plan) and draft
+    editable = {s.id for s in plan.schemes if can_edit_scheme(user, plan, s)} if draft else set()
+    programme, timings = _programme(plan)
     return render(
         request,
         "plans/plan.html.j2",
@@ -157,140 +226,102 @@ def _plan_page(
             "report": report,
             "general_findings": general,
             "scheme_findings": by_scheme,
+            "finding_links": _finding_links(
+                plan, report.findings if report else [], editable, can_edit
+            ),
             "panel": panel,
             "signable": signable,
             "outstanding": workflow.outstanding(plan),
-            "can_edit": can_edit_plan(user, plan) and plan.status is PlanStatus.draft,
-            "editable_schemes": {s.id for s in plan.schemes if can_edit_scheme(user, plan, s)}
-            if plan.status is PlanStatus.draft
-            else set(),
-            "can_add_scheme": plan.status is PlanStatus.draft and can_edit_scheme(user, plan, None),
-            "can_submit": can_submit(user, plan) and plan.status is PlanStatus.draft,
+            "can_edit": can_edit,
+            "editable_schemes": editable,
+            "can_add_scheme": draft and can_edit_scheme(user, plan, None),
+            "can_submit": can_submit(user, plan) and draft,
             "can_publish": can_publish(user, plan) and plan.status is PlanStatus.signed_off,
-            "can_reopen": can_publish(user, plan) and plan.status is not PlanStatus.draft,
+            "can_reopen": can_publish(user, plan) and not draft,
             "is_member": is_footprint_member(user, plan),
+            "programme": programme,
+            "timings": timings,
             "error": error,
         },
         status_code=status_code,
     )
 
 
-def _scheme_values(scheme: Scheme | None) -> dict[str, str]:
-    """Form values of a scheme (empty strings for a new one)."""
-    if scheme is None:
-        return {name: "" for name in SCHEME_FIELDS} | {"section": "minimum", "category": "other"}
-    return {
-        "id": scheme.id,
-        "title": scheme.title,
-        "summary": scheme.summary,
-        "section": str(scheme.section),
-        "category": str(scheme.category),
-        "start": scheme.start.isoformat() if scheme.start else "",
-        "end": scheme.end.isoformat() if scheme.end else "",
-        "lead_name": scheme.lead.name,
-        "lead_email": scheme.lead.email,
-        "lead_job_title": scheme.lead.job_title,
-        "lead_organisation": scheme.lead.organisation,
-        "organisations": ", ".join(scheme.organisations),
-        "requirements": ", ".join(scheme.requirements),
-        "target_outcomes": "\n".join(scheme.target_outcomes),
-        "costs": "\n".join(
-            f"{c.year}; {c.amount_gbp}; {'recurrent' if c.recurrent else 'one-off'}"
-            + (f"; {c.description}" if c.description else "")
-            for c in scheme.costs
-        ),
-    }
+# --- the editing forms -------------------------------------------------------------------------
+
+_Save = Callable[[Request, Services, int, Account, Any], workflow.Change]
+"""Save a part (None: remove it) from a revision: (request, ctx, revision, user, part)."""
 
 
-def _split(text: str) -> list[str]:
-    return [part for part in re.split(r"[,\s]+", text.strip()) if part]
+@dataclass(frozen=True)
+class _Target:
+    """One editing form resolved for a plan: what it edits and how the change is saved.
+
+    Attributes:
+        form: the form's fields, values and parsing.
+        template: its page template.
+        plan: the plan at the revision the request found.
+        old: the stored part (None: a new one).
+        heading: the page heading ("Edit milestone M03").
+        action: where the form posts.
+        inside: strips a plan field path to the path inside this part (refusals name fields
+            of the whole plan).
+        path: the form's path under the plan's page, as :func:`form_of` gives it
+            (``milestones/M03``); None for a new part (its form shows no findings).
+        save: saves the part (None: removes it).
+        saved: the flash message and where to go after saving a part.
+        delete_action: where the form's "remove" button posts (None: no button).
+        removed: the flash message and where to go after removing the part.
+        extra: more template context.
+    """
+
+    form: PartForm[Any]
+    template: str
+    plan: Plan
+    old: Any
+    heading: str
+    action: str
+    inside: re.Pattern[str] | None
+    path: str | None
+    save: _Save
+    saved: Callable[[Any], tuple[str, str]]
+    delete_action: str | None = None
+    removed: tuple[str, str] = ("", "")
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def locate(self, location: str) -> str | None:
+        """The form field a check finding at ``location`` belongs to ("" for the part as a
+        whole, or a part of it with its own form such as a scheme's KPI), or None when it is
+        not about this part."""
+        found = form_of(location)
+        if self.path is None or found is None:
+            return None
+        if found[0] == self.path:
+            return found[1]
+        return "" if found[0].startswith(self.path + "/") else None
+
+    def problem_field(self, path: str) -> str:
+        """The form field a refusal's field path (of the whole plan) is shown beside."""
+        inner = self.inside.sub("", path, count=1) if self.inside is not None else path
+        return self.form.field_of(inner) or self.form.fallback
 
 
-def _parse_costs(text: str) -> tuple[list[dict[str, Any]], list[str]]:
-    costs: list[dict[str, Any]] = []
-    errors: list[str] = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        parts = [p.strip() for p in line.split(";", 3)]
-        if len(parts) < 2:
-            errors.append(f"line {number}: write YEAR; AMOUNT; recurrent|one-off; description")
-            continue
-        try:
-            amount = Decimal(parts[1].replace(",", ""))
-        except InvalidOperation:
-            errors.append(f"line {number}: amount {parts[1]!r} is not a number of pounds")
-            continue
-        kind = parts[2].lower() if len(parts) > 2 else "one-off"
-        if kind not in ("recurrent", "one-off", ""):
-            errors.append(f"line {number}: say 'recurrent' or 'one-off', not {parts[2]!r}")
-            continue
-        costs.append(
-            {
-                "year": parts[0],
-                "amount_gbp": amount,
-                "recurrent": kind == "recurrent",
-                "description": parts[3] if len(parts) > 3 else "",
-            }
-        )
-    return costs, errors
+Builder = Callable[[Plan, Account], _Target]
+"""Resolves a form for a plan and user (raising NotFound or Forbidden)."""
 
 
-def scheme_from_form(
-    values: dict[str, str], old: Scheme | None
-) -> tuple[Scheme | None, dict[str, list[str]]]:
-    """A scheme from the form's values, keeping what the form does not show (KPIs, WTE,
-    activity effects, ...) from ``old``; or None and the errors by form field."""
-    errors: dict[str, list[str]] = {}
-    data: dict[str, Any] = old.model_dump() if old is not None else {}
-    costs, cost_errors = _parse_costs(values.get("costs", ""))
-    if cost_errors:
-        errors["costs"] = cost_errors
-    data.update(
-        {
-            "id": values.get("id", "").strip(),
-            "title": values.get("title", "").strip(),
-            "summary": values.get("summary", "").strip(),
-            "section": values.get("section", ""),
-            "category": values.get("category", ""),
-            "start": values.get("start") or None,
-            "end": values.get("end") or None,
-            "lead": {
-                "name": values.get("lead_name", "").strip(),
-                "email": values.get("lead_email", "").strip(),
-                "job_title": values.get("lead_job_title", "").strip(),
-                "organisation": values.get("lead_organisation", "").strip(),
-            },
-            "organisations": _split(values.get("organisations", "")),
-            "requirements": _split(values.get("requirements", "")),
-            "target_outcomes": [
-                line.strip()
-                for line in values.get("target_outcomes", "").splitlines()
-                if line.strip()
-            ],
-            "costs": costs,
-        }
-    )
+def _form_revision(form: FormData) -> int:
     try:
-        scheme = Scheme.model_validate(data)
-    except ValidationError as exc:
-        for problem in actions.validation_problems(exc):
-            field = form_field_of(problem["field"]) or "id"
-            errors.setdefault(field, []).append(problem["rule"])
-        return None, errors
-    return (None, errors) if errors else (scheme, errors)
+        return int(str(form.get("revision", "")))
+    except ValueError:
+        raise Refused("the form has no revision number; reload the page") from None
 
 
-def _form_values(form: FormData) -> dict[str, str]:
-    return {name: str(form.get(name, "")) for name in SCHEME_FIELDS}
-
-
-def _scheme_form(
+def _render(
     request: Request,
-    plan: Plan,
+    target: _Target,
     revision: int,
-    values: dict[str, str],
-    scheme_id: str | None,
+    values: Values,
     *,
     report: CheckReport | None = None,
     errors: dict[str, list[str]] | None = None,
@@ -299,45 +330,288 @@ def _scheme_form(
 ) -> Response:
     findings: dict[str, list[Finding]] = {}
     other: list[Finding] = []
-    if report is not None and scheme_id is not None:
-        for f in report.findings:
-            found = scheme_of(f.location)
-            if found is None or found[0] != scheme_id:
-                continue
-            field = form_field_of(found[1])
-            if field:
-                findings.setdefault(field, []).append(f)
-            else:
-                other.append(f)
-    members = [m.code for m in plan.members]
+    links: dict[str, str] = {}  # findings about a part of this part: to its own form
+    for f in report.findings if report is not None else []:
+        form_field = target.locate(f.location)
+        if form_field:
+            findings.setdefault(form_field, []).append(f)
+        elif form_field is not None:
+            other.append(f)
+            found = form_of(f.location)
+            if found is not None and found[0] != target.path:
+                links[f.location] = _href(target.plan, found)
     return render(
         request,
-        "plans/scheme_form.html.j2",
+        target.template,
         {
-            "title": f"{'Edit scheme ' + scheme_id if scheme_id else 'New scheme'} — {plan.title}",
-            "plan": plan,
+            "title": f"{target.heading} — {target.plan.title}",
+            "heading": target.heading,
+            "plan": target.plan,
             "revision": revision,
             "values": values,
-            "scheme_id": scheme_id,
             "errors": errors or {},
             "findings": findings,
             "other_findings": other,
             "message": message,
-            "sections": [s.value for s in SchemeSection],
-            "categories": [c.value for c in SchemeCategory],
-            "members": members,
+            "action": target.action,
+            "delete_action": target.delete_action,
+            "finding_links": links,
+            **target.extra,
         },
         status_code=status_code,
     )
 
 
-def _refusal_errors(exc: Refused) -> dict[str, list[str]]:
+def _refusal_errors(exc: Refused, target: _Target) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
     for problem in exc.problems:
-        found = scheme_of(problem.get("field", ""))
-        field = form_field_of(found[1]) if found else form_field_of(problem.get("field", ""))
-        errors.setdefault(field or "id", []).append(problem.get("rule", ""))
+        form_field = target.problem_field(problem.get("field", ""))
+        errors.setdefault(form_field, []).append(problem.get("rule", ""))
     return errors
+
+
+def _open(request: Request, ctx: Ctx, user: Account, plan_id: str, build: Builder) -> Response:
+    """An editing form filled from the stored part, with the plan's check findings beside its
+    fields (a new part: empty, no findings)."""
+    plan, revision = actions.load_plan(ctx, plan_id, user)
+    target = build(plan, user)
+    report = actions.check(ctx, plan) if target.old is not None else None
+    return _render(request, target, revision, target.form.values(target.old), report=report)
+
+
+async def _submit(
+    request: Request, ctx: Ctx, user: Account, plan_id: str, build: Builder
+) -> Response:
+    """Save a posted editing form: 409 (the form back as typed) when the plan moved on since
+    the form's revision, 422 with errors beside the fields when a value or a rule refuses."""
+    form = await request.form()
+    revision = _form_revision(form)
+    plan, current = actions.load_plan(ctx, plan_id, user)
+    target = build(plan, user)
+    values = target.form.read(form)
+    noun = target.form.noun
+    if revision != current:
+        exc = actions.conflict(ctx, plan_id, revision)
+        return _render(request, target, revision, values, message=str(exc.detail), status_code=409)
+    item, errors = target.form.parse(values, target.old)
+    if item is None:
+        return _render(
+            request,
+            target,
+            revision,
+            values,
+            errors=errors,
+            message=f"The {noun} was not saved: correct the fields marked below.",
+            status_code=422,
+        )
+    try:
+        target.save(request, ctx, revision, user, item)
+    except Conflict as exc:
+        return _render(request, target, revision, values, message=str(exc.detail), status_code=409)
+    except Refused as exc:
+        return _render(
+            request,
+            target,
+            revision,
+            values,
+            errors=_refusal_errors(exc, target),
+            message=f"The {noun} was not saved: {exc.detail}",
+            status_code=422,
+        )
+    text, where = target.saved(item)
+    flash(request, text, "success")
+    return RedirectResponse(where, status_code=303)
+
+
+async def _remove(
+    request: Request, ctx: Ctx, user: Account, plan_id: str, build: Builder
+) -> Response:
+    """Remove the part a form edits (optimistic locking on the form's revision)."""
+    form = await request.form()
+    revision = _form_revision(form)
+    plan, current = actions.load_plan(ctx, plan_id, user)
+    target = build(plan, user)
+    if target.delete_action is None:
+        raise Refused(f"a {target.form.noun} cannot be removed here")
+    values = target.form.values(target.old)
+    try:
+        if revision != current:
+            raise actions.conflict(ctx, plan_id, revision)
+        target.save(request, ctx, revision, user, None)
+    except (Conflict, Refused) as exc:
+        text = str(exc.detail)
+        if isinstance(exc, Refused):
+            text = f"The {target.form.noun} was not removed: {text}"
+        return _render(request, target, revision, values, message=text, status_code=exc.status_code)
+    text, where = target.removed
+    flash(request, text, "success")
+    return RedirectResponse(where, status_code=303)
+
+
+def _scheme_target(scheme_id: str | None) -> Builder:
+    def build(plan: Plan, user: Account) -> _Target:
+        old = actions.find(plan.schemes, scheme_id, "scheme", plan)
+        require(
+            can_edit_scheme(user, plan, old),
+            "you may not edit this scheme" if old else "you may not add schemes to this plan",
+        )
+        base = f"/plans/{plan.id}/schemes"
+        return _Target(
+            form=SCHEME_FORM,
+            template="plans/scheme_form.html.j2",
+            plan=plan,
+            old=old,
+            heading=f"Edit scheme {scheme_id}" if old else "New scheme",
+            action=f"{base}/{scheme_id}" if old else base,
+            inside=_IN_SCHEME,
+            path=f"schemes/{scheme_id}" if old else None,
+            save=lambda request, ctx, revision, user, item: actions.save_scheme(
+                ctx, request, plan, revision, user, item, scheme_id
+            ),
+            saved=lambda item: (f"Saved scheme {item.id}.", f"/plans/{plan.id}#scheme-{item.id}"),
+            extra={
+                "scheme_id": scheme_id,
+                "scheme": old,
+                "sections": [s.value for s in SchemeSection],
+                "categories": [c.value for c in SchemeCategory],
+                "members": [m.code for m in plan.members],
+            },
+        )
+
+    return build
+
+
+def _kpi_target(scheme_id: str, index: int | None) -> Builder:
+    def build(plan: Plan, user: Account) -> _Target:
+        scheme, old = actions.find_kpi(plan, scheme_id, index)
+        require(
+            can_edit_scheme(user, plan, scheme),
+            f"you may not edit the KPIs of scheme {scheme_id} (scheme owners edit the KPIs of "
+            "the schemes their own organisation leads)",
+        )
+        base = f"/plans/{plan.id}/schemes/{scheme_id}/kpis"
+        back = f"/plans/{plan.id}#scheme-{scheme_id}"
+        return _Target(
+            form=KPI_FORM,
+            template="plans/kpi_form.html.j2",
+            plan=plan,
+            old=old,
+            heading=(
+                f"Edit KPI {index} of scheme {scheme_id} ({old.metric})"
+                if old is not None
+                else f"New KPI for scheme {scheme_id}"
+            ),
+            action=base if index is None else f"{base}/{index}",
+            inside=_IN_KPI,
+            path=None if index is None else f"schemes/{scheme_id}/kpis/{index}",
+            save=lambda request, ctx, revision, user, item: actions.save_kpi(
+                ctx, request, plan, revision, user, scheme_id, item, index
+            ),
+            saved=lambda item: (f"Saved KPI {item.metric} of scheme {scheme_id}.", back),
+            delete_action=None if index is None else f"{base}/{index}/delete",
+            removed=(f"Removed KPI {index} of scheme {scheme_id}.", back),
+            extra={
+                "scheme": scheme,
+                "metrics": [(m.id, m.name, m.unit) for m in metric_registry.registry().values()],
+                "custom_metric": metric_registry.CUSTOM_ID,
+            },
+        )
+
+    return build
+
+
+def _milestone_target(milestone_id: str | None) -> Builder:
+    def build(plan: Plan, user: Account) -> _Target:
+        old = actions.find(plan.milestones, milestone_id, "milestone", plan)
+        require(
+            can_edit_plan(user, plan),
+            "only the plan's analysts and footprint admins may edit its milestones",
+        )
+        base = f"/plans/{plan.id}/milestones"
+        return _Target(
+            form=MILESTONE_FORM,
+            template="plans/milestone_form.html.j2",
+            plan=plan,
+            old=old,
+            heading=f"Edit milestone {milestone_id}" if old else "New milestone",
+            action=f"{base}/{milestone_id}" if old else base,
+            inside=_IN_MILESTONE,
+            path=f"milestones/{milestone_id}" if old else None,
+            save=lambda request, ctx, revision, user, item: actions.save_milestone(
+                ctx, request, plan, revision, user, item, milestone_id
+            ),
+            saved=lambda item: (
+                f"Saved milestone {item.id}.",
+                f"/plans/{plan.id}#milestone-{item.id}",
+            ),
+            delete_action=f"{base}/{milestone_id}/delete" if old else None,
+            removed=(f"Removed milestone {milestone_id}.", f"/plans/{plan.id}#milestones-h"),
+            extra={
+                "schemes": [s.id for s in plan.schemes],
+                "others": [m for m in plan.milestones if m.id != milestone_id],
+            },
+        )
+
+    return build
+
+
+def _risk_target(risk_id: str | None) -> Builder:
+    def build(plan: Plan, user: Account) -> _Target:
+        old = actions.find(plan.risks, risk_id, "risk", plan)
+        require(
+            can_edit_plan(user, plan),
+            "only the plan's analysts and footprint admins may edit its risks",
+        )
+        base = f"/plans/{plan.id}/risks"
+        return _Target(
+            form=RISK_FORM,
+            template="plans/risk_form.html.j2",
+            plan=plan,
+            old=old,
+            heading=f"Edit risk {risk_id}" if old else "New risk",
+            action=f"{base}/{risk_id}" if old else base,
+            inside=_IN_RISK,
+            path=f"risks/{risk_id}" if old else None,
+            save=lambda request, ctx, revision, user, item: actions.save_risk(
+                ctx, request, plan, revision, user, item, risk_id
+            ),
+            saved=lambda item: (
+                f"Saved risk {item.id}: score {item.score} ({item.grading}, {item.rag}).",
+                f"/plans/{plan.id}#risk-{item.id}",
+            ),
+            delete_action=f"{base}/{risk_id}/delete" if old else None,
+            removed=(f"Removed risk {risk_id}.", f"/plans/{plan.id}#risks-h"),
+            extra={
+                "risk": old,
+                "schemes": [s.id for s in plan.schemes],
+                "likelihoods": list(enumerate(LIKELIHOOD, start=1)),
+                "impacts": list(enumerate(IMPACT, start=1)),
+            },
+        )
+
+    return build
+
+
+def _funding_target(plan: Plan, user: Account) -> _Target:
+    require(
+        can_edit_plan(user, plan),
+        "only the plan's analysts and footprint admins may edit its funding",
+    )
+    return _Target(
+        form=FUNDING_FORM,
+        template="plans/funding_form.html.j2",
+        plan=plan,
+        old=Funding(funding=plan.funding, stated_totals=plan.stated_totals),
+        heading="Funding and stated totals",
+        action=f"/plans/{plan.id}/funding",
+        inside=None,
+        path="funding",
+        save=lambda request, ctx, revision, user, item: actions.save_funding(
+            ctx, request, plan, revision, user, item.funding, item.stated_totals
+        ),
+        saved=lambda item: ("Saved funding and stated totals.", f"/plans/{plan.id}#money-h"),
+        extra={"kinds": [k.value for k in FundingKind], "years": plan.financial_years()},
+    )
 
 
 # --- list and create ---------------------------------------------------------------------------
@@ -453,12 +727,13 @@ def plan_audit(request: Request, ctx: Ctx, user: RequiredUser, plan_id: str) -> 
     )
 
 
+# --- editing -----------------------------------------------------------------------------------
+
+
 @router.get("/{plan_id}/schemes/new")
 def scheme_new_form(request: Request, ctx: Ctx, user: RequiredUser, plan_id: str) -> Response:
     """The form to add a scheme."""
-    plan, revision = actions.load_plan(ctx, plan_id, user)
-    require(can_edit_scheme(user, plan, None), "you may not add schemes to this plan")
-    return _scheme_form(request, plan, revision, _scheme_values(None), None)
+    return _open(request, ctx, user, plan_id, _scheme_target(None))
 
 
 @router.get("/{plan_id}/schemes/{scheme_id}")
@@ -466,77 +741,13 @@ def scheme_edit_form(
     request: Request, ctx: Ctx, user: RequiredUser, plan_id: str, scheme_id: str
 ) -> Response:
     """The form to edit a scheme, with the plan's check findings next to its fields."""
-    plan, revision = actions.load_plan(ctx, plan_id, user)
-    scheme = plan.scheme(scheme_id)
-    if scheme is None:
-        raise NotFound(f"plan '{plan_id}' has no scheme '{scheme_id}'")
-    require(can_edit_scheme(user, plan, scheme), "you may not edit this scheme")
-    return _scheme_form(
-        request,
-        plan,
-        revision,
-        _scheme_values(scheme),
-        scheme_id,
-        report=actions.check(ctx, plan),
-    )
-
-
-async def _save_scheme(
-    request: Request, ctx: Ctx, user: Account, plan_id: str, scheme_id: str | None
-) -> Response:
-    form = await request.form()
-    values = _form_values(form)
-    try:
-        revision = int(str(form.get("revision", "")))
-    except ValueError:
-        raise Refused("the form has no revision number; reload the page") from None
-    plan, current = actions.load_plan(ctx, plan_id, user)
-    old = plan.scheme(scheme_id) if scheme_id is not None else None
-    if scheme_id is not None and old is None:
-        raise NotFound(f"plan '{plan_id}' has no scheme '{scheme_id}'")
-    require(can_edit_scheme(user, plan, old), "you may not edit this scheme")
-    if revision != current:
-        exc = actions.conflict(ctx, plan_id, revision)
-        return _scheme_form(
-            request, plan, revision, values, scheme_id, message=str(exc.detail), status_code=409
-        )
-    scheme, errors = scheme_from_form(values, old)
-    if scheme is None:
-        return _scheme_form(
-            request,
-            plan,
-            revision,
-            values,
-            scheme_id,
-            errors=errors,
-            message="The scheme was not saved: correct the fields marked below.",
-            status_code=422,
-        )
-    try:
-        actions.save_scheme(ctx, request, plan, revision, user, scheme, scheme_id)
-    except Conflict as exc:
-        return _scheme_form(
-            request, plan, revision, values, scheme_id, message=str(exc.detail), status_code=409
-        )
-    except Refused as exc:
-        return _scheme_form(
-            request,
-            plan,
-            revision,
-            values,
-            scheme_id,
-            errors=_refusal_errors(exc),
-            message=f"The scheme was not saved: {exc.detail}",
-            status_code=422,
-        )
-    flash(request, f"Saved scheme {scheme.id}.", "success")
-    return RedirectResponse(f"/plans/{plan_id}#scheme-{scheme.id}", status_code=303)
+    return _open(request, ctx, user, plan_id, _scheme_target(scheme_id))
 
 
 @router.post("/{plan_id}/schemes")
 async def scheme_add(request: Request, ctx: Ctx, user: RequiredUser, plan_id: str) -> Response:
     """Add a scheme (optimistic locking on the form's revision)."""
-    return await _save_scheme(request, ctx, user, plan_id, None)
+    return await _submit(request, ctx, user, plan_id, _scheme_target(None))
 
 
 @router.post("/{plan_id}/schemes/{scheme_id}")
@@ -544,7 +755,134 @@ async def scheme_save(
     request: Request, ctx: Ctx, user: RequiredUser, plan_id: str, scheme_id: str
 ) -> Response:
     """Save an edited scheme (optimistic locking on the form's revision)."""
-    return await _save_scheme(request, ctx, user, plan_id, scheme_id)
+    return await _submit(request, ctx, user, plan_id, _scheme_target(scheme_id))
+
+
+@router.get("/{plan_id}/schemes/{scheme_id}/kpis/new")
+def kpi_new_form(
+    request: Request, ctx: Ctx, user: RequiredUser, plan_id: str, scheme_id: str
+) -> Response:
+    """The form to add a KPI to a scheme (plan editors; the scheme's owners)."""
+    return _open(request, ctx, user, plan_id, _kpi_target(scheme_id, None))
+
+
+@router.get("/{plan_id}/schemes/{scheme_id}/kpis/{index}")
+def kpi_edit_form(
+    request: Request, ctx: Ctx, user: RequiredUser, plan_id: str, scheme_id: str, index: int
+) -> Response:
+    """The form to edit KPI ``index`` (from 0) of a scheme, with its check findings."""
+    return _open(request, ctx, user, plan_id, _kpi_target(scheme_id, index))
+
+
+@router.post("/{plan_id}/schemes/{scheme_id}/kpis")
+async def kpi_add(
+    request: Request, ctx: Ctx, user: RequiredUser, plan_id: str, scheme_id: str
+) -> Response:
+    """Add a KPI to a scheme."""
+    return await _submit(request, ctx, user, plan_id, _kpi_target(scheme_id, None))
+
+
+@router.post("/{plan_id}/schemes/{scheme_id}/kpis/{index}")
+async def kpi_save(
+    request: Request, ctx: Ctx, user: RequiredUser, plan_id: str, scheme_id: str, index: int
+) -> Response:
+    """Save an edited KPI."""
+    return await _submit(request, ctx, user, plan_id, _kpi_target(scheme_id, index))
+
+
+@router.post("/{plan_id}/schemes/{scheme_id}/kpis/{index}/delete")
+async def kpi_remove(
+    request: Request, ctx: Ctx, user: RequiredUser, plan_id: str, scheme_id: str, index: int
+) -> Response:
+    """Remove a KPI from a scheme."""
+    return await _remove(request, ctx, user, plan_id, _kpi_target(scheme_id, index))
+
+
+@router.get("/{plan_id}/milestones/new")
+def milestone_new_form(request: Request, ctx: Ctx, user: RequiredUser, plan_id: str) -> Response:
+    """The form to add a milestone (plan editors)."""
+    return _open(request, ctx, user, plan_id, _milestone_target(None))
+
+
+@router.get("/{plan_id}/milestones/{milestone_id}")
+def milestone_edit_form(
+    request: Request, ctx: Ctx, user: RequiredUser, plan_id: str, milestone_id: str
+) -> Response:
+    """The form to edit a milestone, with its check findings."""
+    return _open(request, ctx, user, plan_id, _milestone_target(milestone_id))
+
+
+@router.post("/{plan_id}/milestones")
+async def milestone_add(request: Request, ctx: Ctx, user: RequiredUser, plan_id: str) -> Response:
+    """Add a milestone."""
+    return await _submit(request, ctx, user, plan_id, _milestone_target(None))
+
+
+@router.post("/{plan_id}/milestones/{milestone_id}")
+async def milestone_save(
+    request: Request, ctx: Ctx, user: RequiredUser, plan_id: str, milestone_id: str
+) -> Response:
+    """Save an edited milestone."""
+    return await _submit(request, ctx, user, plan_id, _milestone_target(milestone_id))
+
+
+@router.post("/{plan_id}/milestones/{milestone_id}/delete")
+async def milestone_remove(
+    request: Request, ctx: Ctx, user: RequiredUser, plan_id: str, milestone_id: str
+) -> Response:
+    """Remove a milestone (refused while another depends on it)."""
+    return await _remove(request, ctx, user, plan_id, _milestone_target(milestone_id))
+
+
+@router.get("/{plan_id}/risks/new")
+def risk_new_form(request: Request, ctx: Ctx, user: RequiredUser, plan_id: str) -> Response:
+    """The form to add a risk (plan editors)."""
+    return _open(request, ctx, user, plan_id, _risk_target(None))
+
+
+@router.get("/{plan_id}/risks/{risk_id}")
+def risk_edit_form(
+    request: Request, ctx: Ctx, user: RequiredUser, plan_id: str, risk_id: str
+) -> Response:
+    """The form to edit a risk, with its score and check findings."""
+    return _open(request, ctx, user, plan_id, _risk_target(risk_id))
+
+
+@router.post("/{plan_id}/risks")
+async def risk_add(request: Request, ctx: Ctx, user: RequiredUser, plan_id: str) -> Response:
+    """Add a risk."""
+    return await _submit(request, ctx, user, plan_id, _risk_target(None))
+
+
+@router.post("/{plan_id}/risks/{risk_id}")
+async def risk_save(
+    request: Request, ctx: Ctx, user: RequiredUser, plan_id: str, risk_id: str
+) -> Response:
+    """Save an edited risk."""
+    return await _submit(request, ctx, user, plan_id, _risk_target(risk_id))
+
+
+@router.post("/{plan_id}/risks/{risk_id}/delete")
+async def risk_remove(
+    request: Request, ctx: Ctx, user: RequiredUser, plan_id: str, risk_id: str
+) -> Response:
+    """Remove a risk."""
+    return await _remove(request, ctx, user, plan_id, _risk_target(risk_id))
+
+
+@router.get("/{plan_id}/funding")
+def funding_form(request: Request, ctx: Ctx, user: RequiredUser, plan_id: str) -> Response:
+    """The form for the funding lines and stated totals (plan editors), with the findings."""
+    return _open(request, ctx, user, plan_id, _funding_target)
+
+
+@router.post("/{plan_id}/funding")
+async def funding_save(request: Request, ctx: Ctx, user: RequiredUser, plan_id: str) -> Response:
+    """Save the funding lines and stated totals (locked years stay as they were)."""
+    return await _submit(request, ctx, user, plan_id, _funding_target)
+
+
+# --- workflow ----------------------------------------------------------------------------------
 
 
 def _workflow_step(

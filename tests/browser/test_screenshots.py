@@ -137,3 +137,21 @@ def test_screenshot_upload_error(open_as: OpenAs, screenshot_dir: Path) -> None:
     page.get_by_role("button", name="Upload", exact=True).click()
     expect(page.locator("table.problems")).to_contain_text("attendances_over_4hours")
     shoot(page, screenshot_dir, "upload-error")
+
+
+def test_screenshot_plan_milestones(open_as: OpenAs, screenshot_dir: Path) -> None:
+    page = open_as("ann").page
+    page.goto(f"/plans/{PLAN_ID}")
+    expect(page.locator("#critical-path")).to_contain_text("Critical path: M01 → M02 → M07 → M14")
+    page.evaluate(
+        "() => window.scrollTo(0, document.querySelector('#milestones-h').offsetTop - 16)"
+    )
+    shoot(page, screenshot_dir, "plan-milestones")
+
+
+def test_screenshot_users(open_as: OpenAs, screenshot_dir: Path) -> None:
+    page = open_as("fpadmin").page
+    page.goto("/admin/users")
+    expect(page.locator("h1")).to_have_text("Users")
+    expect(page.locator("table")).to_contain_text("sig-rxn")
+    shoot(page, screenshot_dir, "users")

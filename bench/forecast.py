@@ -28,8 +28,11 @@ single-threaded, as statsforecast's ``n_jobs=1``); per-fit seconds are measured 
 workers. Results go to ``bench/results/forecast.json`` with per-series rows.
 
 None of these series were used while designing the default model: it was developed on the
-other complete daily discharge series (those with more zero days, or smaller), on the first 35
-months of the trust A&E series (before the first monthly test window) and on the NHS-R file.
+other complete daily discharge series (those with more zero days, or smaller) and their monthly
+totals, on the first 35 months of the trust A&E series (before the first monthly test window)
+and on the NHS-R file. Each series is fitted on its own: the default model pools nothing across
+series (pooling month-of-year effects across trusts was tried on the development sets and did
+not help; see docs/performance.md).
 """
 
 from __future__ import annotations

@@ -730,6 +730,23 @@ SMOOTHING_TOP: dict[Grain, int] = {Grain.DAY: 3, Grain.WEEK: 1, Grain.MONTH: 1}
 REUSE_ROBUST_WEIGHTS: dict[Grain, bool] = {Grain.DAY: True, Grain.WEEK: True, Grain.MONTH: False}
 # Fewest calibration errors for conformal intervals (fewer: normal intervals from the fit).
 MIN_CALIBRATION = 20
+# Whether lasting level shifts are looked for and modelled as steps (:func:`level_shifts`), by
+# grain. (Months: a trust whose discharges went from 8 to 66 a day kept being forecast at the old
+# level for months, the smoothed level taking the new values for outliers.)
+LEVEL_SHIFTS: dict[Grain, bool] = {Grain.DAY: False, Grain.WEEK: False, Grain.MONTH: True}
+# A level shift: the median of up to SHIFT_WINDOW periods after a point differs from the median of
+# up to SHIFT_WINDOW before it by at least SHIFT_SD robust standard deviations of the
+# period-to-period noise, and the SHIFT_MIN_SIDE periods on each side each show at least half of
+# that change; at most SHIFT_MOST shifts per series.
+SHIFT_SD = 6.0
+SHIFT_WINDOW = 6
+SHIFT_MIN_SIDE = 2
+SHIFT_MOST = 3
+# Lowest residual SD the ridge penalties are scaled by, as a share of the series' own noise
+# (robust SD of period-to-period changes ÷ √2), by grain. With a year or so of months the
+# regression can fit every point, its residual SD falls to nothing, and so would the penalties
+# (and the intervals that fall back on that SD); 0: no floor.
+PENALTY_SD_FLOOR: dict[Grain, float] = {Grain.DAY: 0.0, Grain.WEEK: 0.0, Grain.MONTH: 0.5}
 
 
 @dataclass(frozen=True)
@@ -909,26 +926,93 @@ def _robust_ridge(
     iterations: int,
     weights: FloatArray | None = None,
     recency: FloatArray | None = None,
+    floor: float = 0.0,
 ) -> tuple[FloatArray, FloatArray, float]:
     """Huber-weighted ridge regression: coefficients, robust weights, robust residual SD.
 
     ``precision`` holds ``1 / prior_sd²`` per coefficient (0: not penalised); the penalty is
-    scaled by the residual variance, as in a Gaussian prior on the coefficients.
+    scaled by the residual variance, as in a Gaussian prior on the coefficients. The residual
+    SD is kept at least ``floor`` × the robust SD of the changes of ``z`` ÷ √2.
     """
     n, p = x.shape
     w = np.ones(n) if weights is None else weights
     diffs = np.diff(z)
     sigma = float(1.4826 * np.median(np.abs(diffs - np.median(diffs)))) / math.sqrt(2.0)
     sigma = max(sigma, 1e-3)
+    lowest = max(sigma * floor, 1e-3)
     beta: FloatArray = np.zeros(p)
     for _ in range(max(1, iterations)):
         xw = x * (w if recency is None else w * recency)[:, None]
         gram = xw.T @ x + np.diag(precision * sigma**2 + 1e-9)
         beta = np.asarray(np.linalg.solve(gram, xw.T @ z), dtype=np.float64)
         r = z - x @ beta
-        sigma = max(1.4826 * float(np.median(np.abs(r))), 1e-3)
+        sigma = max(1.4826 * float(np.median(np.abs(r))), lowest)
         w = np.minimum(1.0, HUBER_K * sigma / np.maximum(np.abs(r), 1e-12))
     return beta, w, sigma
+
+
+def level_shifts(
+    a: FloatArray,
+    threshold: float = SHIFT_SD,
+    window: int = SHIFT_WINDOW,
+    min_side: int = SHIFT_MIN_SIDE,
+    most: int = SHIFT_MOST,
+) -> list[int]:
+    """Positions where a series moves to a new level and stays there.
+
+    A shift at position ``t`` (the first period at the new level): the median of the up to
+    ``window`` observed values from ``t`` differs from the median of the up to ``window``
+    before it by at least ``threshold`` robust standard deviations of the period-to-period
+    noise (the MAD of the changes ÷ √2), and each of the ``min_side`` values on either side of
+    ``t`` is at least half that far from the other side's median, in the direction of the
+    change — so one period far out of line is never a shift, while a period part-way between
+    the two levels (a change in the middle of a month) does not hide one. The largest such
+    change is taken, removed from the values after it, and the search repeated, up to
+    ``most`` shifts.
+
+    Args:
+        a: the series (the default model passes the calendar-adjusted log series); NaN:
+            missing, skipped.
+        threshold: the smallest change, in noise standard deviations.
+        window: values compared on each side.
+        min_side: values on each side that must each show (half) the change.
+        most: most shifts returned.
+
+    Returns:
+        Positions (indexes into ``a``) of the shifts, ascending.
+    """
+    idx = np.flatnonzero(np.isfinite(a))
+    v = np.asarray(a, dtype=np.float64)[idx]
+    n = len(v)
+    if n < 2 * min_side + 2:
+        return []
+    diffs = np.diff(v)
+    noise = 1.4826 * float(np.median(np.abs(diffs - np.median(diffs)))) / math.sqrt(2.0)
+    noise = max(noise, 1e-3)
+    starts = np.arange(min_side, n - min_side + 1)
+    near = np.arange(min_side)
+    found: list[int] = []
+    for _ in range(most):
+        pad = np.concatenate([np.full(window, np.nan), v, np.full(window, np.nan)])
+        windows = np.lib.stride_tricks.sliding_window_view(pad, window)
+        before = np.nanmedian(windows[starts], axis=1)  # v[t - window : t]
+        after = np.nanmedian(windows[starts + window], axis=1)  # v[t : t + window]
+        change = after - before
+        sign = np.sign(change)
+        first_after = v[starts[:, None] + near[None, :]]
+        last_before = v[starts[:, None] - 1 - near[None, :]]
+        held = np.minimum(
+            (sign[:, None] * (first_after - before[:, None])).min(axis=1),
+            (sign[:, None] * (after[:, None] - last_before)).min(axis=1),
+        )
+        size = np.where(held >= 0.5 * threshold * noise, np.abs(change), 0.0)
+        best = int(np.argmax(size))
+        if float(size[best]) < threshold * noise:
+            break
+        t = int(starts[best])
+        v[t:] -= change[best]
+        found.append(int(idx[t]))
+    return sorted(found)
 
 
 def _smooth(d: FloatArray, alpha: float, gamma: float, m: int) -> tuple[FloatArray, FloatArray]:
@@ -992,7 +1076,14 @@ class DefaultModel(BaseForecaster):
        with a one-year half-life (:data:`RECENCY_HALF_LIFE`). Annual Fourier terms are
        available (``fourier_terms``) but off by default: on three years of daily history they
        learned one-off events and made forecasts worse. Runs of zeros amid larger values are
-       reporting gaps (:func:`reporting_gaps`) and are treated as missing.
+       reporting gaps (:func:`reporting_gaps`) and are treated as missing. For months, the
+       residual SD that scales the penalties is kept at least half the series' own
+       period-to-period noise (:data:`PENALTY_SD_FLOOR`: with a year or so of history the
+       regression would otherwise fit every month and drop its penalties), and a lasting level
+       shift in the calendar-adjusted series (:func:`level_shifts`, :data:`LEVEL_SHIFTS`: a
+       move of at least 6 noise SDs, seen in at least two months on each side) becomes an
+       unpenalised step in the trend, which the level carries forward rather than smoothing
+       it away.
     2. **Adaptive level.** The calendar-adjusted series (trend plus residual; residuals clipped
        at ±3 robust standard deviations; missing periods filled from the trend) is smoothed
        exponentially — a local level, and for days also a slowly drifting day-of-week
@@ -1001,8 +1092,8 @@ class DefaultModel(BaseForecaster):
        of ``1..h``-step forecasts over the training data, so the level follows a shift, and
        the weekly pattern a change in working practice, as fast as the history says it should;
        for days the forecasts of the three best pairs are averaged (:data:`SMOOTHING_TOP`).
-    3. **Forecast.** level + weekday correction + calendar effects of each future period,
-       transformed back (``exp(·) × days − 1``), clipped at zero.
+    3. **Forecast.** level (+ the steps of level shifts) + weekday correction + calendar
+       effects of each future period, transformed back (``exp(·) × days − 1``), clipped at zero.
     4. **Conformal intervals.** Steps 1–3 are repeated at up to 52 (days, weeks) or 24
        (months) rolling origins inside the training data, each using only the data before it
        (daily origins one week apart, so that each falls on the same weekday as the real
@@ -1093,11 +1184,31 @@ class DefaultModel(BaseForecaster):
         if half_life is not None:
             age = (len(z) - 1 - np.arange(len(z)))[obs]
             recency = 0.5 ** (age / half_life)
-        beta, w_obs, sigma = _robust_ridge(x[obs], z[obs], precision, iterations, w0, recency)
+        floor = PENALTY_SD_FLOOR[self.grain]
+        beta, w_obs, sigma = _robust_ridge(
+            x[obs], z[obs], precision, iterations, w0, recency, floor
+        )
         p_t = x_trend.shape[1]
+        # Lasting level shifts become unpenalised steps, kept out of the smoothed level.
+        shifted = np.zeros_like(z)
+        found = level_shifts(z - x_cal @ beta[p_t:]) if LEVEL_SHIFTS[self.grain] else []
+        if found:
+            n_steps = len(found)
+            t = np.arange(len(z))
+            steps = np.column_stack([(t >= at).astype(np.float64) for at in found])
+            x = np.hstack([x_trend, steps, x_cal])
+            precision = np.concatenate([precision[:p_t], np.zeros(n_steps), precision[p_t:]])
+            beta, w_obs, sigma = _robust_ridge(
+                x[obs], z[obs], precision, iterations, w0, recency, floor
+            )
+            shifted = steps @ beta[p_t : p_t + n_steps]
+            resid = np.zeros_like(z)
+            resid[obs] = z[obs] - (x[obs] @ beta)
+            beta = np.concatenate([beta[:p_t], beta[p_t + n_steps :]])
+        else:
+            resid = np.zeros_like(z)
+            resid[obs] = z[obs] - (x[obs] @ beta)
         trend = x_trend @ beta[:p_t]
-        resid = np.zeros_like(z)
-        resid[obs] = z[obs] - (x[obs] @ beta)
         clip = WINSOR_SD * sigma
         d = trend - trend[0] + np.clip(resid, -clip, clip)
         m = self.settings.season
@@ -1107,7 +1218,7 @@ class DefaultModel(BaseForecaster):
         base = np.zeros(h)
         for alpha, gamma in smoothing:
             level, season = _smooth(d, alpha, gamma, m)
-            base += trend[0] + level[-1]
+            base += trend[0] + level[-1] + shifted[-1]
             if gamma > 0.0:
                 base += np.array([season[n - 1 + k - _season_lag(k, m)] for k in range(1, h + 1)])
         base /= len(smoothing)
@@ -1473,6 +1584,7 @@ __all__ = [
     "hourly_demand_profile",
     "interval_columns",
     "level_name",
+    "level_shifts",
     "make_model",
     "model_names",
     "next_periods",

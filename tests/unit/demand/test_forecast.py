@@ -17,6 +17,7 @@ from flowplan.demand.forecast import (
     ETSModel,
     forecast,
     hourly_demand_profile,
+    level_shifts,
     make_model,
     prepare,
     reporting_gaps,
@@ -379,3 +380,81 @@ def test_monthly_calibration_refits_find_their_own_robust_weights(
     width_reused = (reused["hi_95"] - reused["lo_95"]).to_numpy()
     # The refits see the outlier at full weight: larger calibration errors, wider intervals.
     assert (width_own > width_reused).all()
+
+
+def test_level_shifts_are_lasting_steps_not_outliers() -> None:
+    noise = np.random.default_rng(7).normal(0.0, 0.05, 40)
+    assert level_shifts(noise) == []
+    step = noise.copy()
+    step[20:] += 0.5  # ten noise SDs, from period 20 on
+    assert level_shifts(step) == [20]
+    small = noise.copy()
+    small[20:] += 0.15  # three noise SDs: not a shift
+    assert level_shifts(small) == []
+    spike = noise.copy()
+    spike[15] += 1.0  # one period far out of line is an outlier, not a shift
+    assert level_shifts(spike) == []
+    spike[15] -= 1.0
+    spike[1] -= 1.0  # nor where it leaves a short window on one side
+    assert level_shifts(spike) == []
+    late = noise.copy()
+    late[38:] += 0.5  # two periods at the new level are enough ...
+    assert level_shifts(late) == [38]
+    last = noise.copy()
+    last[39:] += 0.5  # ... one is not
+    assert level_shifts(last) == []
+    part_way = noise.copy()
+    part_way[20] += 0.25  # a month half at the old level and half at the new
+    part_way[21:] += 0.5
+    assert level_shifts(part_way) == [20]
+    two = noise.copy()
+    two[10:] += 0.5
+    two[30:] -= 0.8
+    assert level_shifts(two) == [10, 30]
+    gappy = step.copy()
+    gappy[[5, 21]] = np.nan  # missing periods are skipped
+    assert level_shifts(gappy) == [20]
+
+
+def monthly_with_shift() -> tuple[pd.DataFrame, pd.DatetimeIndex, np.ndarray]:
+    """27 months at about 300 a day, then 3 at about 1,500 (a service moved in)."""
+    ds = pd.date_range("2022-04-01", periods=30, freq="MS")
+    per_day = np.where(np.arange(30) < 27, 300.0, 1500.0)
+    rng = np.random.default_rng(11)
+    y = rng.normal(per_day * ds.days_in_month.to_numpy(), 0.03 * per_day * 30)
+    future = pd.date_range("2024-10-01", periods=6, freq="MS")
+    return (
+        pd.DataFrame({"period_start": ds, "value": np.round(y)}),
+        future,
+        1500.0 * np.asarray(future.days_in_month, dtype=float),
+    )
+
+
+def test_monthly_forecast_takes_up_a_lasting_level_shift(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    frame, future, expected = monthly_with_shift()
+    out = forecast(frame, "month", 6).frame
+    assert list(out["ds"]) == list(future)
+    assert np.all(np.abs(out["mean"].to_numpy() / expected - 1.0) < 0.1)
+    # Without the step the smoothed level takes the new months for outliers and stays near
+    # the old level (about 14,000 a month here, against 45,000).
+    monkeypatch.setitem(fc.LEVEL_SHIFTS, Grain.MONTH, False)
+    old = forecast(frame, "month", 6).frame
+    assert (old["mean"].to_numpy() < 0.4 * expected).all()
+
+
+def test_short_monthly_series_keep_honest_interval_widths(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # 14 months of about 12,000 (Poisson noise alone: ±1.8 % for 95 %): the regression has
+    # nearly as many coefficients as months and fits them almost exactly.
+    frame = monthly_counts(months=14, seed=3)
+    out = forecast(frame, "month", 6).frame
+    width = ((out["hi_95"] - out["lo_95"]) / out["mean"]).to_numpy()
+    assert (width > 2 * 1.96 / np.sqrt(12_000.0)).all()
+    # Without the floor the residual SD, the penalties and so the intervals collapse.
+    monkeypatch.setitem(fc.PENALTY_SD_FLOOR, Grain.MONTH, 0.0)
+    collapsed = forecast(frame, "month", 6).frame
+    narrow = ((collapsed["hi_95"] - collapsed["lo_95"]) / collapsed["mean"]).to_numpy()
+    assert (narrow < 0.01).all()

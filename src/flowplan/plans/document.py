@@ -28,6 +28,7 @@ from pydantic import ValidationError
 from flowplan.errors import Problem, UsageError
 from flowplan.metrics import registry as metric_registry
 from flowplan.plans import requirements as reqs
+from flowplan.plans.critical_path import schedule_programme
 from flowplan.plans.extensions import extension_problems
 from flowplan.plans.model import Plan, PlanValidationError
 
@@ -121,6 +122,26 @@ def _duplicates(file: str, items: Iterable[tuple[str, str]], what: str) -> list[
     ]
 
 
+#: Durations beyond this many days (about 270 years) are named when a schedule overflows.
+MAX_DURATION_DAYS = 100_000
+OFF_CALENDAR = "the schedule runs outside the calendar"
+
+
+def _schedule_problems(plan: Plan, file: str) -> list[Problem]:
+    """The milestones' schedule must stay in the calendar (years 1–9999): a due date less its
+    duration, or the programme's finish, beyond it is refused rather than overflowing later."""
+    try:
+        _ = schedule_programme(plan.milestones, plan.period_start).finish
+    except OverflowError:
+        named = [
+            Problem(file, 0, f"milestones[{i}].duration_days", OFF_CALENDAR, str(m.duration_days))
+            for i, m in enumerate(plan.milestones)
+            if m.duration_days > MAX_DURATION_DAYS
+        ]
+        return named or [Problem(file, 0, "milestones", OFF_CALENDAR, "")]
+    return []
+
+
 def integrity_problems(plan: Plan, file: str = "") -> list[Problem]:
     """Cross-field checks every stored plan must pass (``load_plan`` runs them).
 
@@ -128,8 +149,9 @@ def integrity_problems(plan: Plan, file: str = "") -> list[Problem]:
     it; KPI metrics are registry ids (or ``custom``); ids are unique (members, schemes,
     milestones, risks, priorities, enablers, sections); milestone, risk and priority/enabler
     references name existing schemes; milestone dependencies name existing milestones and form
-    no cycle; lead commissioner/provider, scheme leads' and involved organisations and sign-offs
-    are members; workstreams named by schemes and interdependencies are in ``workstreams``.
+    no cycle, and the milestones' schedule stays in the calendar; lead commissioner/provider,
+    scheme leads' and involved organisations and sign-offs are members; workstreams named by
+    schemes and interdependencies are in ``workstreams``.
 
     Args:
         plan: a validated plan.
@@ -257,6 +279,8 @@ def integrity_problems(plan: Plan, file: str = "") -> list[Problem]:
         p.append(
             Problem(file, 0, "milestones", "milestone dependencies form a cycle", " → ".join(cycle))
         )
+    else:
+        p += _schedule_problems(plan, file)
 
     for i, risk in enumerate(plan.risks):
         if risk.scheme is not None and risk.scheme not in scheme_ids:

@@ -9,7 +9,7 @@ The parts of a draft — a scheme (:func:`save_scheme`), its KPIs (:func:`save_k
 :func:`save_kpi`), a milestone, a risk (:func:`save_milestone`, :func:`save_risk`: add, replace
 or remove), the funding lines with the stated totals (:func:`save_funding`) — are changed in the
 plan and saved by one path: the integrity checks of a loaded plan (ids unique, references
-resolve, no dependency cycle), a milestone schedule that stays in the calendar, then
+resolve, no dependency cycle, a milestone schedule that stays in the calendar), then
 :func:`flowplan.plans.workflow.update` (drafts only; money in a locked year refused, the locked
 fields named in the refusal's problems).
 """
@@ -27,7 +27,6 @@ from pydantic import ValidationError
 from flowplan.errors import UsageError
 from flowplan.plans import workflow
 from flowplan.plans.checks import CheckReport, check_plan
-from flowplan.plans.critical_path import schedule_programme
 from flowplan.plans.document import integrity_problems, problems_from_validation
 from flowplan.plans.model import (
     FundingLine,
@@ -63,9 +62,6 @@ from flowplan.web.deps import (
     scheme_owner_orgs,
     signatory_orgs,
 )
-
-#: Durations beyond this many days (about 270 years) are named when a schedule overflows.
-_MAX_DURATION_DAYS = 100_000
 
 CONFLICT_TEXT = (
     "This plan was changed by {who} at {at} since you opened it; "
@@ -455,10 +451,9 @@ def save_funding(
 def _apply(
     ctx: Services, request: Request, old: Plan, new: Plan, revision: int, user: Account
 ) -> workflow.Change:
-    """Check ``new`` (integrity, a schedulable milestone network), apply the workflow's edit
-    rules (drafts only, locked years) and save it from ``revision``."""
+    """Check ``new`` (integrity, the milestones' schedule in the calendar included), apply the
+    workflow's edit rules (drafts only, locked years) and save it from ``revision``."""
     _require_integrity(new)
-    _require_schedulable(new)
     change = _update(old, new)
     save(ctx, request, change, user, revision)
     return change
@@ -488,28 +483,6 @@ def _require_integrity(plan: Plan) -> None:
             ),
             [{"field": p.column, "rule": p.rule, "value": p.value} for p in found],
         )
-
-
-def _require_schedulable(plan: Plan) -> None:
-    """Refuse milestones whose schedule runs off the calendar (dates before year 1 or after
-    9999: a due date less its duration, or the programme's finish)."""
-    try:
-        programme = schedule_programme(plan.milestones, plan.period_start)
-        _ = programme.finish  # the programme start plus its duration
-    except OverflowError:
-        raise Refused(
-            "the milestones' durations and due dates run outside the calendar",
-            [
-                {
-                    "field": f"milestones[{i}].duration_days",
-                    "rule": "the schedule runs outside the calendar",
-                    "value": str(m.duration_days),
-                }
-                for i, m in enumerate(plan.milestones)
-                if m.duration_days > _MAX_DURATION_DAYS
-            ]
-            or [{"field": "milestones", "rule": "the schedule runs outside the calendar"}],
-        ) from None
 
 
 def validation_problems(exc: ValidationError) -> list[dict[str, str]]:
@@ -581,7 +554,6 @@ def create_plan(ctx: Services, request: Request, plan: Plan, user: Account) -> i
     if plan.status is not PlanStatus.draft or plan.signoffs:
         raise Refused("a new plan must be a draft without sign-offs")
     _require_integrity(plan)
-    _require_schedulable(plan)
     if ctx.plans.exists(plan.id):
         raise Refused(f"plan id '{plan.id}' is already used")
     return ctx.plans.create(plan, who=user.username)

@@ -198,6 +198,17 @@ def test_milestone_cycle(demo_data: dict[str, Any], tmp_path: Path) -> None:
     assert "M14" in line and "M01" in line
 
 
+def test_a_schedule_that_runs_off_the_calendar_is_a_problem_not_a_crash(
+    demo_data: dict[str, Any], tmp_path: Path
+) -> None:
+    # M02 follows M01 (15 Apr 2015): 4,000,000 days later is past 31 Dec 9999, the last date
+    # Python's calendar has, so the programme's finish cannot be a date.
+    demo_data["milestones"][1]["duration_days"] = 4_000_000
+    assert _problems(demo_data, tmp_path) == [
+        "bad.yaml:0:milestones[1].duration_days: the schedule runs outside the calendar — 4000000"
+    ]
+
+
 def test_scheme_lead_not_a_member(demo_data: dict[str, Any], tmp_path: Path) -> None:
     demo_data["schemes"][4]["lead"]["organisation"] = "RXQ"
     assert _problems(demo_data, tmp_path) == [
